@@ -1,0 +1,7 @@
+import { httpRoute } from '../shared/http/adapter.ts';
+import { HTTP } from '../shared/routes.ts';
+import { getProfile } from '../shared/domain/users.ts';
+
+export const handler = httpRoute(HTTP.userProfileById, async ({ params }) => {
+  return { message: '查询成功', user: await getProfile(params.id) };
+});

@@ -1,0 +1,164 @@
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { randomUUID } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
+import { httpRoutes, type HttpRoute } from '../../shared/routes.ts';
+import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
+
+/**
+ * A local stand-in for an API Gateway HTTP API: matches the route table's rows, builds payload-2.0 events exactly
+ * as API Gateway does, invokes the same handler modules, and maps their results back to HTTP.
+ */
+
+/** API Gateway's HTTP API payload limit is 10 MB, but a Lambda's synchronous request payload is 6 MB. */
+const MAX_REQUEST_BYTES = 6 * 1024 * 1024;
+/** HTTP API's maximum integration timeout. */
+const INTEGRATION_TIMEOUT_MS = 30_000;
+/** Content types API Gateway passes as text; anything else arrives base64-encoded. */
+const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
+
+type CompiledRoute = { row: HttpRoute; pattern: RegExp; names: string[]; handler: LambdaHandler };
+
+/** Extra local-only pages (the API reference, the web client): tried when no API route matches. */
+export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
+
+export async function startHttpGateway(options: { port: number; host?: string; extra?: StaticHandler }): Promise<{ server: Server; url: string }> {
+  const compiled = await Promise.all(httpRoutes.map(compile));
+  const server = createServer((req, res) => {
+    handle(req, res, compiled, options.extra).catch((error) => {
+      console.error('local gateway failure', error);
+      if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
+    });
+  });
+  server.keepAliveTimeout = 5000;
+  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  return { server, url: `http://127.0.0.1:${port}` };
+}
+
+async function compile(row: HttpRoute): Promise<CompiledRoute> {
+  const names: string[] = [];
+  const pattern = new RegExp(`^${row.path.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
+  return { row, pattern, names, handler: await loadHandler(row.entry) };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, routes: CompiledRoute[], extra?: StaticHandler): Promise<void> {
+  const url = new URL(req.url ?? '/', 'http://local');
+  if (req.method === 'OPTIONS') return preflight(req, res);
+  const byPath = routes.map((route) => ({ route, match: route.pattern.exec(url.pathname) })).filter((m) => m.match);
+  const hit = byPath.find((m) => m.route.row.method === req.method);
+  if (!hit) {
+    if (extra?.(req, res)) return;
+    return send(res, 404, { message: 'Not Found' });
+  }
+  const body = await readBody(req);
+  if (body === undefined) return send(res, 413, { message: 'Request Entity Too Large' });
+  const pathParameters = Object.fromEntries(hit.route.names.map((name, i) => [name, safeDecode(hit.match![i + 1]!)]));
+  const event = buildEvent(req, url, hit.route.row, pathParameters, body);
+  let result: unknown;
+  try {
+    result = await invoke(hit.route.handler, hit.route.row.name, event, INTEGRATION_TIMEOUT_MS);
+  } catch (error) {
+    // What API Gateway answers when the integration throws or times out.
+    console.error(`[${hit.route.row.name}] handler failed:`, error);
+    return send(res, (error as Error).name === 'LambdaTimeout' ? 503 : 500, { message: (error as Error).name === 'LambdaTimeout' ? 'Service Unavailable' : 'Internal Server Error' });
+  }
+  respond(res, result as APIGatewayProxyResultV2, req);
+}
+
+function buildEvent(req: IncomingMessage, url: URL, row: HttpRoute, pathParameters: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
+  const headers: Record<string, string> = {};
+  const cookies: string[] = [];
+  for (const [name, value] of Object.entries(req.headersDistinct)) {
+    if (!value) continue;
+    if (name === 'cookie') cookies.push(...value.join('; ').split(/;\s*/).filter(Boolean));
+    else headers[name] = value.join(',');
+  }
+  const query: Record<string, string> = {};
+  for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
+  const contentType = headers['content-type'] ?? '';
+  const isText = body.length === 0 || TEXT_TYPES.test(contentType);
+  const now = new Date();
+  const routeKey = `${row.method} ${row.path}`;
+  return {
+    version: '2.0',
+    routeKey,
+    rawPath: url.pathname,
+    rawQueryString: url.search.slice(1),
+    ...(cookies.length ? { cookies } : {}),
+    headers,
+    ...(url.searchParams.size ? { queryStringParameters: query } : {}),
+    ...(Object.keys(pathParameters).length ? { pathParameters } : {}),
+    requestContext: {
+      accountId: '000000000000',
+      apiId: 'local',
+      domainName: headers.host ?? '127.0.0.1',
+      domainPrefix: (headers.host ?? '127').split('.')[0]!,
+      http: { method: req.method!, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
+      requestId: randomUUID(),
+      routeKey,
+      stage: '$default',
+      time: now.toUTCString(),
+      timeEpoch: now.getTime(),
+    },
+    ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),
+    isBase64Encoded: !isText,
+  };
+}
+
+/** Payload 2.0 response rules: a structured result is used as is; anything else is 200 JSON. */
+function respond(res: ServerResponse, result: APIGatewayProxyResultV2, req: IncomingMessage): void {
+  if (typeof result !== 'object' || result === null || !('statusCode' in result)) {
+    return send(res, 200, result, req);
+  }
+  const headers: Record<string, string | string[]> = { ...corsHeaders(req), ...(result.headers as Record<string, string>) };
+  if (result.cookies?.length) headers['set-cookie'] = result.cookies;
+  res.writeHead(result.statusCode ?? 200, headers);
+  res.end(result.body === undefined ? undefined : Buffer.from(result.body, result.isBase64Encoded ? 'base64' : 'utf8'));
+}
+
+function send(res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...(req ? corsHeaders(req) : {}) });
+  res.end(JSON.stringify(body));
+}
+
+/** The same CORS policy the CDK stack configures on the HTTP API. */
+function corsHeaders(req: IncomingMessage): Record<string, string> {
+  return req.headers.origin ? { 'access-control-allow-origin': '*', 'access-control-expose-headers': 'retry-after' } : {};
+}
+
+function preflight(req: IncomingMessage, res: ServerResponse): void {
+  res.writeHead(204, {
+    'access-control-allow-origin': '*',
+    'access-control-allow-methods': 'GET,POST,DELETE,OPTIONS',
+    'access-control-allow-headers': 'content-type,authorization,token',
+    'access-control-max-age': '600',
+  });
+  res.end();
+}
+
+function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_REQUEST_BYTES) {
+        resolve(undefined);
+        req.resume();
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}

@@ -1,0 +1,46 @@
+import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { join, resolve } from 'node:path';
+import { startLocalStack } from './stack.ts';
+
+/**
+ * `npm start`: the whole backend locally. HTTP_PORT (default 3000), DATA_DIR (default .data/, kept between runs),
+ * `--in-memory` for a throwaway run. Ctrl-C stops everything cleanly.
+ */
+const inMemory = process.argv.includes('--in-memory');
+const dataDir = resolve(process.env.DATA_DIR ?? '.data');
+const httpPort = Number(process.env.HTTP_PORT ?? 3000);
+
+/** The JWT signing secret: generated on first start and kept in the data folder, never in the code. */
+function signingSecret(): string {
+  if (inMemory) return randomBytes(48).toString('base64url');
+  const file = join(dataDir, 'jwt-secret');
+  if (!existsSync(file)) writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600 });
+  return readFileSync(file, 'utf8').trim();
+}
+
+if (!inMemory) mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
+process.env.POWERTOOLS_DEV ??= 'true'; // readable logs in the terminal
+
+try {
+  const stack = await startLocalStack({
+    httpPort,
+    dataDir: inMemory ? undefined : join(dataDir, 'dynamodb'),
+    jwtSecret: signingSecret(),
+  });
+  console.log(`HTTP API: ${stack.httpUrl}`);
+  console.log(inMemory ? 'Data: in memory (gone when stopped)' : `Data: ${dataDir}`);
+  let stopping = false;
+  const stop = async () => {
+    if (stopping) return;
+    stopping = true;
+    console.log('Stopping…');
+    await stack.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', stop);
+  process.on('SIGTERM', stop);
+} catch (error) {
+  console.error(`Could not start the local stack: ${(error as Error).message}`);
+  process.exit(1);
+}

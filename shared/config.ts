@@ -1,0 +1,53 @@
+/**
+ * Settings, read once from the environment when a function starts. A missing required setting fails the cold
+ * start with a message naming it, instead of failing some later request in a confusing way.
+ */
+function required(name: string): string {
+  const value = process.env[name];
+  if (!value) throw new Error(`Missing required environment variable ${name}`);
+  return value;
+}
+
+function optional(name: string): string | undefined {
+  return process.env[name] || undefined;
+}
+
+function positiveInt(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value <= 0) throw new Error(`Environment variable ${name} must be a positive integer, got "${raw}"`);
+  return value;
+}
+
+function loadConfig() {
+  const jwtSecret = optional('JWT_SECRET');
+  const jwtSecretArn = optional('JWT_SECRET_ARN');
+  if (!jwtSecret && !jwtSecretArn) throw new Error('Missing required environment variable JWT_SECRET_ARN (or JWT_SECRET locally)');
+  return Object.freeze({
+    tableName: required('TABLE_NAME'),
+    bucketName: optional('BUCKET_NAME'),
+    /** Set only locally: the emulators' endpoints. On AWS the SDK's defaults apply. */
+    dynamoEndpoint: optional('DYNAMODB_ENDPOINT'),
+    s3Endpoint: optional('S3_ENDPOINT'),
+    /** The WebSocket API's @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
+    wsCallbackUrl: optional('WS_CALLBACK_URL'),
+    jwtSecret,
+    jwtSecretArn,
+    jwtIssuer: optional('JWT_ISSUER') ?? 'chat-backend',
+    tokenTtlSeconds: positiveInt('TOKEN_TTL_SECONDS', 12 * 3600),
+    bcryptCost: positiveInt('BCRYPT_COST', 10),
+    imageMaxBytes: positiveInt('IMAGE_MAX_BYTES', 10 * 1024 * 1024),
+    pushTimeoutMs: positiveInt('PUSH_TIMEOUT_MS', 3000),
+  });
+}
+
+export type Config = ReturnType<typeof loadConfig>;
+export const config: Config = loadConfig();
+
+/** For modules that need an optional setting: fail at load time, naming the variable. */
+export function need<K extends keyof Config>(key: K, envName: string): NonNullable<Config[K]> {
+  const value = config[key];
+  if (value === undefined) throw new Error(`Missing required environment variable ${envName}`);
+  return value as NonNullable<Config[K]>;
+}

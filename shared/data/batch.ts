@@ -1,0 +1,51 @@
+import { BatchGetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { db, TABLE } from './client.ts';
+import type { Key } from './table.ts';
+
+export function chunk<T>(items: readonly T[], size: number): T[][] {
+  const parts: T[][] = [];
+  for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
+  return parts;
+}
+
+/**
+ * Items by key: one BatchGet per 100 keys, all in parallel (so one round trip of latency whatever the count),
+ * retrying the unprocessed keys DynamoDB hands back under load.
+ */
+export async function batchGet(keys: readonly Key[], projection?: string): Promise<Record<string, unknown>[]> {
+  const parts = await Promise.all(chunk(keys, 100).map((part) => batchGetPart(part, projection)));
+  return parts.flat();
+}
+
+async function batchGetPart(keys: Key[], projection?: string): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let pending = keys;
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 5) throw Object.assign(new Error('BatchGet left keys unprocessed'), { name: 'ThrottlingException' });
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    const out = await db.send(new BatchGetCommand({
+      RequestItems: { [TABLE]: { Keys: pending, ...(projection ? { ProjectionExpression: projection } : {}) } },
+    }));
+    items.push(...(out.Responses?.[TABLE] ?? []));
+    pending = (out.UnprocessedKeys?.[TABLE]?.Keys ?? []) as Key[];
+  }
+  return items;
+}
+
+/** Every item of one partition under a sort-key prefix (pages through LastEvaluatedKey). */
+export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<QueryCommandInput> = {}): Promise<Record<string, unknown>[]> {
+  const items: Record<string, unknown>[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: 'PK = :pk AND begins_with(SK, :prefix)',
+      ExpressionAttributeValues: { ':pk': pk, ':prefix': skPrefix },
+      ExclusiveStartKey: startKey,
+      ...extra,
+    }));
+    items.push(...(out.Items ?? []));
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return items;
+}

@@ -1,0 +1,20 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import { config } from '../config.ts';
+
+/**
+ * One DynamoDB client per container, created at cold start and reused by every invocation.
+ * Short timeouts plus the SDK's retries with backoff: a throttled or slow call fails fast as a 503
+ * instead of hanging the Lambda until its own timeout.
+ */
+export const dynamo = new DynamoDBClient({
+  endpoint: config.dynamoEndpoint,
+  maxAttempts: 3,
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+});
+
+export const db = DynamoDBDocumentClient.from(dynamo, {
+  marshallOptions: { removeUndefinedValues: true },
+});
+
+export const TABLE = config.tableName;

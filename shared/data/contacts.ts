@@ -1,0 +1,35 @@
+import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { db, TABLE } from './client.ts';
+import { queryPrefix } from './batch.ts';
+import type { Key } from './table.ts';
+
+/** A contact, with the contact's username and nickname copied in so the list is one Query (they never change). */
+export type ContactRecord = { ownerId: number; contactId: number; username: string; nickname: string; createdAt: string };
+
+export const contactKey = (ownerId: number, contactId: number): Key => ({ PK: `USER#${ownerId}`, SK: `CONTACT#${contactId}` });
+
+/** False when the contact was already there. */
+export async function putContact(contact: ContactRecord): Promise<boolean> {
+  try {
+    await db.send(new PutCommand({
+      TableName: TABLE,
+      Item: { ...contactKey(contact.ownerId, contact.contactId), ...contact },
+      ConditionExpression: 'attribute_not_exists(PK)',
+    }));
+    return true;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return false;
+    throw error;
+  }
+}
+
+/** False when there was no such contact. */
+export async function deleteContact(ownerId: number, contactId: number): Promise<boolean> {
+  const { Attributes } = await db.send(new DeleteCommand({ TableName: TABLE, Key: contactKey(ownerId, contactId), ReturnValues: 'ALL_OLD' }));
+  return Attributes !== undefined;
+}
+
+export async function listContacts(ownerId: number): Promise<ContactRecord[]> {
+  return (await queryPrefix(`USER#${ownerId}`, 'CONTACT#')) as ContactRecord[];
+}

@@ -1,0 +1,151 @@
+import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { db, TABLE } from './client.ts';
+import { padId, type Key } from './table.ts';
+import { conversationKey, membershipKey } from './conversations.ts';
+
+export type MessageType = 'text' | 'image';
+
+export type MessageRecord = {
+  id: number;
+  conversationId: number;
+  senderId: number;
+  content: string;
+  type: MessageType;
+  sentAt: string;
+  receivedAt?: string;
+  clientMessageId?: string;
+  /** Members who block the sender: the message is never pushed to them nor shown in their history. */
+  hiddenFrom?: number[];
+};
+
+export const messageKey = (conversationId: number, messageId: number): Key => ({ PK: `CONV#${conversationId}`, SK: `MSG#${padId(messageId)}` });
+export const clientMessageKey = (conversationId: number, senderId: number, clientMessageId: string): Key => ({
+  PK: `CONV#${conversationId}`,
+  SK: `CMID#${senderId}#${clientMessageId}`,
+});
+
+const LAST_ID = '9'.repeat(16);
+
+/** How long a client message id guards against a duplicate send (a client retrying after a lost ack). */
+const CLIENT_MESSAGE_ID_TTL_SECONDS = 7 * 24 * 3600;
+
+export type StoreOutcome = { stored: true } | { stored: false; reason: 'duplicate'; originalId: number } | { stored: false; reason: 'id-taken' | 'not-member' };
+
+/**
+ * Stores a message in one transaction with everything that must change with it: the conversation's last message
+ * and count (the count only moves when the message is really stored), the sender's own read count (your own
+ * message is never unread to you), the read counts of members it is hidden from, and the client-message-id
+ * guard that makes retries idempotent. The sender's membership is re-checked atomically.
+ */
+export async function storeMessage(message: MessageRecord): Promise<StoreOutcome> {
+  const { conversationId, senderId, clientMessageId } = message;
+  const countsAsRead = [senderId, ...(message.hiddenFrom ?? [])];
+  const items = [
+    { Put: { TableName: TABLE, Item: { ...messageKey(conversationId, message.id), ...message }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    {
+      Update: {
+        TableName: TABLE,
+        Key: conversationKey(conversationId),
+        UpdateExpression: 'SET lastMessage = :message, lastActivityAt = :at ADD messageCount :one',
+        ConditionExpression: 'contains(memberIds, :sender)',
+        ExpressionAttributeValues: { ':message': message, ':at': message.sentAt, ':one': 1, ':sender': senderId },
+      },
+    },
+    ...countsAsRead.map((userId) => ({
+      Update: { TableName: TABLE, Key: membershipKey(userId, conversationId), UpdateExpression: 'ADD readCount :one', ExpressionAttributeValues: { ':one': 1 } },
+    })),
+    ...(clientMessageId
+      ? [{
+          Put: {
+            TableName: TABLE,
+            Item: { ...clientMessageKey(conversationId, senderId, clientMessageId), messageId: message.id, expiresAt: Math.floor(Date.now() / 1000) + CLIENT_MESSAGE_ID_TTL_SECONDS },
+            ConditionExpression: 'attribute_not_exists(PK)',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+          },
+        }]
+      : []),
+  ];
+  try {
+    await db.send(new TransactWriteCommand({ TransactItems: items }));
+    return { stored: true };
+  } catch (error) {
+    if (!(error instanceof TransactionCanceledException)) throw error;
+    const reasons = error.CancellationReasons ?? [];
+    const guard = clientMessageId ? reasons[items.length - 1] : undefined;
+    if (guard?.Code === 'ConditionalCheckFailed') {
+      const originalId = (guard.Item?.messageId as { N?: string } | undefined)?.N;
+      return { stored: false, reason: 'duplicate', originalId: originalId ? Number(originalId) : await getClientMessageTarget(conversationId, senderId, clientMessageId!) };
+    }
+    if (reasons[1]?.Code === 'ConditionalCheckFailed') return { stored: false, reason: 'not-member' };
+    if (reasons[0]?.Code === 'ConditionalCheckFailed') return { stored: false, reason: 'id-taken' };
+    throw error;
+  }
+}
+
+async function getClientMessageTarget(conversationId: number, senderId: number, clientMessageId: string): Promise<number> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: clientMessageKey(conversationId, senderId, clientMessageId), ConsistentRead: true }));
+  return Item?.messageId as number;
+}
+
+export async function getMessage(conversationId: number, messageId: number): Promise<MessageRecord | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: messageKey(conversationId, messageId), ConsistentRead: true }));
+  return Item as MessageRecord | undefined;
+}
+
+export type MessagePage = { messages: MessageRecord[]; hasMore: boolean };
+
+/**
+ * One page of a conversation's messages, always returned oldest first.
+ * before: the page just older than that id (or the newest page); after: the page just newer than that id.
+ */
+export async function queryMessages(conversationId: number, options: { limit: number; before?: number; after?: number }): Promise<MessagePage> {
+  const forward = options.after !== undefined;
+  const from = forward ? padId(options.after! + 1) : '';
+  const to = options.before !== undefined ? padId(options.before - 1) : LAST_ID;
+  if (from > to) return { messages: [], hasMore: false };
+  const out = await db.send(new QueryCommand({
+    TableName: TABLE,
+    KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+    ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':from': `MSG#${from}`, ':to': `MSG#${to}` },
+    ScanIndexForward: forward,
+    Limit: options.limit + 1, // one extra tells whether another page exists
+  }));
+  const items = ((out.Items ?? []) as MessageRecord[]).slice(0, options.limit);
+  const hasMore = (out.Items?.length ?? 0) > options.limit;
+  return { messages: forward ? items : items.reverse(), hasMore };
+}
+
+/** Stamps the first delivery time once (later deliveries leave it alone). */
+export async function markReceived(conversationId: number, messageId: number, receivedAt: string): Promise<void> {
+  try {
+    await db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: messageKey(conversationId, messageId),
+      UpdateExpression: 'SET receivedAt = :at',
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(receivedAt)',
+      ExpressionAttributeValues: { ':at': receivedAt },
+    }));
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** How many messages are newer than the given one (for turning a read marker into a read count). */
+export async function countMessagesAfter(conversationId: number, messageId: number): Promise<number> {
+  let count = 0;
+  let startKey: Record<string, unknown> | undefined;
+  do {
+    const out = await db.send(new QueryCommand({
+      TableName: TABLE,
+      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':from': `MSG#${padId(messageId + 1)}`, ':to': `MSG#${LAST_ID}` },
+      Select: 'COUNT',
+      ConsistentRead: true,
+      ExclusiveStartKey: startKey,
+    }));
+    count += out.Count ?? 0;
+    startKey = out.LastEvaluatedKey;
+  } while (startKey);
+  return count;
+}

@@ -1,0 +1,56 @@
+import { GetCommand, TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { db, TABLE } from './client.ts';
+import type { Key } from './table.ts';
+import { batchGet } from './batch.ts';
+
+export type UserRecord = {
+  id: number;
+  username: string;
+  nickname: string;
+  email?: string;
+  authority: string;
+  passwordHash: string;
+  createdAt: string;
+  /** Bumped to invalidate every token issued before (logout everywhere, password change). */
+  tokenVersion: number;
+};
+
+export const userKey = (id: number): Key => ({ PK: `USER#${id}`, SK: 'PROFILE' });
+export const usernameKey = (username: string): Key => ({ PK: `USERNAME#${username.toLowerCase()}`, SK: 'USERNAME' });
+
+/** Creates the user and claims the username in one transaction: two concurrent registrations cannot both win. */
+export async function putNewUser(user: UserRecord): Promise<'created' | 'username-taken' | 'id-taken'> {
+  try {
+    await db.send(new TransactWriteCommand({
+      TransactItems: [
+        { Put: { TableName: TABLE, Item: { ...usernameKey(user.username), userId: user.id }, ConditionExpression: 'attribute_not_exists(PK)' } },
+        { Put: { TableName: TABLE, Item: { ...userKey(user.id), ...user }, ConditionExpression: 'attribute_not_exists(PK)' } },
+      ],
+    }));
+    return 'created';
+  } catch (error) {
+    if (error instanceof TransactionCanceledException) {
+      const [username, id] = error.CancellationReasons ?? [];
+      if (username?.Code === 'ConditionalCheckFailed') return 'username-taken';
+      if (id?.Code === 'ConditionalCheckFailed') return 'id-taken';
+    }
+    throw error;
+  }
+}
+
+export async function getUser(id: number): Promise<UserRecord | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: userKey(id) }));
+  return Item as UserRecord | undefined;
+}
+
+export async function getUserIdByUsername(username: string): Promise<number | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: usernameKey(username) }));
+  return Item?.userId as number | undefined;
+}
+
+/** Many users by id in one round trip of latency. Unknown ids are simply absent from the map. */
+export async function getUsers(ids: readonly number[]): Promise<Map<number, UserRecord>> {
+  const items = (await batchGet([...new Set(ids)].map(userKey))) as UserRecord[];
+  return new Map(items.map((user) => [user.id, user]));
+}

@@ -1,0 +1,110 @@
+import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { z } from 'zod';
+import { AppError, PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
+import { tokenFromHeaders, verifyToken } from '../auth/tokens.ts';
+import { LIMITS } from '../schemas.ts';
+import { logger } from '../observability.ts';
+
+type Schema = z.ZodType;
+type Out<S> = S extends Schema ? z.output<S> : undefined;
+
+/** The part of a route-table row the adapter needs. */
+export type RouteSpec<B, Q, P> = {
+  auth: boolean;
+  request?: { body?: B; query?: Q; params?: P; multipart?: boolean };
+};
+
+/** Multipart uploads (the legacy image path) may be larger than JSON bodies. */
+export const MULTIPART_MAX_BYTES = 5 * 1024 * 1024 + 64 * 1024;
+
+export type RouteInput<B, Q, P> = {
+  userId: number;
+  body: Out<B>;
+  query: Out<Q>;
+  params: Out<P>;
+  raw: Buffer;
+  headers: Record<string, string | undefined>;
+};
+
+/** What a route returns: the envelope's `message`, an optional status (default 200) and the response fields. */
+export type Reply = { status?: number; message: string } & Record<string, unknown>;
+
+/**
+ * Wraps a route's logic as an API Gateway HTTP API (payload 2.0) Lambda handler: authenticates, validates the
+ * body, query and path with the route's schemas, and turns the result or any error into the JSON envelope.
+ */
+export function httpRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
+  route: RouteSpec<B, Q, P>,
+  run: (input: RouteInput<B, Q, P>) => Promise<Reply>,
+) {
+  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    const started = Date.now();
+    const routeKey = event.routeKey;
+    let userId: number | undefined;
+    try {
+      const headers = event.headers ?? {};
+      const { body, query, params, multipart } = route.request ?? {};
+      const raw = readBody(event, multipart ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
+      if (route.auth) {
+        const token = tokenFromHeaders(headers);
+        if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
+        userId = (await verifyToken(token)).userId;
+      }
+      const input = {
+        userId: userId ?? 0,
+        raw,
+        headers,
+        body: body ? validate(body, parseJson(raw), 'body') : undefined,
+        query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
+        params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
+      } as RouteInput<B, Q, P>;
+      const { status = 200, ...fields } = await run(input);
+      logger.info('request', { route: routeKey, userId, status, latencyMs: Date.now() - started, requestId: context?.awsRequestId });
+      return json(status, { success: true, ...fields });
+    } catch (thrown) {
+      const error = toAppError(thrown);
+      const status = STATUS_BY_CODE[error.code];
+      const log = status >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
+      log('request failed', { route: routeKey, userId, status, code: error.code, latencyMs: Date.now() - started, requestId: context?.awsRequestId, ...(status >= 500 ? { error: thrown as Error } : {}) });
+      return errorResponse(error);
+    }
+  };
+}
+
+export function errorResponse(error: AppError): APIGatewayProxyStructuredResultV2 {
+  const status = STATUS_BY_CODE[error.code];
+  const headers = error.details?.retryAfter ? { 'retry-after': String(error.details.retryAfter) } : undefined;
+  return json(status, { success: false, code: error.code, message: error.message, ...error.details }, headers);
+}
+
+export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
+  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+}
+
+function readBody(event: APIGatewayProxyEventV2, maxBytes: number): Buffer {
+  if (!event.body) return Buffer.alloc(0);
+  const raw = Buffer.from(event.body, event.isBase64Encoded ? 'base64' : 'utf8');
+  if (raw.length > maxBytes) throw new PayloadTooLargeError(`请求体不能超过 ${maxBytes} 字节`);
+  return raw;
+}
+
+function parseJson(raw: Buffer): unknown {
+  if (raw.length === 0) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw.toString('utf8'));
+  } catch {
+    throw new ValidationError('请求体不是合法的 JSON', 'body');
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('请求体必须是 JSON 对象', 'body');
+  return value;
+}
+
+/** Validates with a schema; the first problem becomes a 400 that names the field. */
+export function validate<S extends Schema>(schema: S, value: unknown, where: string): z.output<S> {
+  const result = schema.safeParse(value);
+  if (result.success) return result.data;
+  const issue = result.error.issues[0]!;
+  const field = issue.path.length ? issue.path.join('.') : where;
+  throw new ValidationError(`参数 ${field} 无效: ${issue.message}`, field);
+}

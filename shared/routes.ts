@@ -1,0 +1,68 @@
+import type { z } from 'zod';
+import * as schemas from './schemas.ts';
+
+/**
+ * The route table: the single source of truth for what the backend serves. The CDK stack (one Lambda and one API
+ * route per row, IAM from `access`), the local gateway, the OpenAPI document and the tests all read it.
+ * Adding an endpoint means one row here and one handler file in functions/.
+ */
+export type Access = {
+  /** DynamoDB: 'read' (Get/Query/BatchGet) or 'readwrite' (also Put/Update/Delete/BatchWrite, for transactions too). */
+  table: 'read' | 'readwrite';
+  /** The image bucket. */
+  bucket?: 'read' | 'readwrite';
+  /** PostToConnection / GetConnection / DeleteConnection on the WebSocket API. */
+  connections?: boolean;
+};
+
+export type HttpRoute = {
+  kind: 'http';
+  name: string;
+  method: 'GET' | 'POST' | 'DELETE';
+  path: string;
+  /** Handler entry, relative to the repository root; it exports `handler`. */
+  entry: string;
+  access: Access;
+  auth: boolean;
+  summary: string;
+  request?: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; multipart?: boolean };
+};
+
+export type WsRoute = {
+  kind: 'ws';
+  name: string;
+  /** API Gateway route key: $connect, $disconnect, $default, or an `action` value. */
+  routeKey: string;
+  entry: string;
+  access: Access;
+  summary: string;
+  request?: { body?: z.ZodType };
+};
+
+export type Route = HttpRoute | WsRoute;
+
+/** A row keeps its exact schema types, so a handler that reads its own row gets typed input. */
+const http = <R extends Omit<HttpRoute, 'kind' | 'auth'> & { auth?: boolean }>(row: R) => ({ kind: 'http' as const, auth: true, ...row });
+
+export const HTTP = {
+  userRegister: http({ name: 'userRegister', method: 'POST', path: '/user/register', entry: 'functions/user-register.ts', auth: false, access: { table: 'readwrite' }, summary: '用户注册', request: { body: schemas.registerBody } }),
+  userLogin: http({ name: 'userLogin', method: 'POST', path: '/user/login', entry: 'functions/user-login.ts', auth: false, access: { table: 'read' }, summary: '用户登录', request: { body: schemas.loginBody } }),
+  userProfile: http({ name: 'userProfile', method: 'GET', path: '/user/profile', entry: 'functions/user-profile.ts', access: { table: 'read' }, summary: '根据token查用户信息' }),
+  userProfileById: http({ name: 'userProfileById', method: 'GET', path: '/user/profile/{id}', entry: 'functions/user-profile-by-id.ts', access: { table: 'read' }, summary: '用id查询用户信息', request: { params: schemas.idParam('id') } }),
+  contactsAdd: http({ name: 'contactsAdd', method: 'POST', path: '/contacts/add', entry: 'functions/contacts-add.ts', access: { table: 'readwrite' }, summary: '添加联系人', request: { body: schemas.contactBody } }),
+  contactsRemove: http({ name: 'contactsRemove', method: 'DELETE', path: '/contacts/remove/{contactId}', entry: 'functions/contacts-remove.ts', access: { table: 'readwrite' }, summary: '删除联系人', request: { params: schemas.idParam('contactId') } }),
+  contactsList: http({ name: 'contactsList', method: 'GET', path: '/contacts/list', entry: 'functions/contacts-list.ts', access: { table: 'read' }, summary: '查询联系人列表' }),
+  userBan: http({ name: 'userBan', method: 'POST', path: '/user/ban/{bannerId}', entry: 'functions/user-ban.ts', access: { table: 'readwrite' }, summary: '屏蔽用户', request: { params: schemas.idParam('bannerId') } }),
+  userUnban: http({ name: 'userUnban', method: 'DELETE', path: '/user/unban/{bannerId}', entry: 'functions/user-unban.ts', access: { table: 'readwrite' }, summary: '移除屏蔽', request: { params: schemas.idParam('bannerId') } }),
+  conversationCreate: http({ name: 'conversationCreate', method: 'POST', path: '/conversation/create', entry: 'functions/conversation-create.ts', access: { table: 'readwrite' }, summary: '创建会话', request: { query: schemas.createConversationQuery } }),
+  conversationGetlist: http({ name: 'conversationGetlist', method: 'GET', path: '/conversation/getlist', entry: 'functions/conversation-getlist.ts', access: { table: 'read' }, summary: '获取会话列表' }),
+  conversationMembers: http({ name: 'conversationMembers', method: 'GET', path: '/conversation/members', entry: 'functions/conversation-members.ts', access: { table: 'read' }, summary: '获取会话成员(不包含用户本身）', request: { query: schemas.conversationQuery } }),
+  messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
+  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite' }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+};
+
+export const httpRoutes: HttpRoute[] = Object.values(HTTP);
+
+export const wsRoutes: WsRoute[] = [];
+
+export const routes: Route[] = [...httpRoutes, ...wsRoutes];

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+
+/**
+ * Request schemas: the handlers validate with them and the OpenAPI document is generated from them.
+ * Limits here are the product's published limits (README, "Limits").
+ */
+export const LIMITS = {
+  usernameMax: 32,
+  nicknameMax: 64,
+  emailMax: 254,
+  passwordMinBytes: 8,
+  passwordMaxBytes: 72, // bcrypt ignores everything past 72 bytes: refuse instead of silently truncating
+  textMax: 4000,
+  groupMembersMax: 500,
+  clientMessageIdMax: 64,
+  historyPageDefault: 50,
+  historyPageMax: 100,
+  jsonBodyMaxBytes: 64 * 1024,
+} as const;
+
+const safeId = z
+  .number()
+  .refine((value) => Number.isSafeInteger(value) && value > 0, 'must be a positive integer below 2^53');
+const decimalId = z.string().trim().regex(/^\d{1,16}$/, 'must be a decimal id').transform(Number).pipe(safeId);
+
+/** An id: a JSON integer or a decimal string, positive and at most 2^53 − 1. */
+export const id = z
+  .union([safeId, decimalId], { error: 'must be a positive integer id (at most 2^53 − 1)' })
+  .meta({ description: 'Id: integer (or decimal string) between 1 and 2^53 − 1', example: 1234567890123 });
+
+const visible = (max: number) =>
+  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+
+export const username = z
+  .string()
+  .trim()
+  .min(1, 'must not be empty')
+  .max(LIMITS.usernameMax, `must be at most ${LIMITS.usernameMax} characters`)
+  .regex(/^[\p{L}\p{N}_.\-@]+$/u, 'may contain letters, digits, _ . - @ only');
+
+export const password = z
+  .string()
+  .refine((s) => Buffer.byteLength(s) >= LIMITS.passwordMinBytes, `must be at least ${LIMITS.passwordMinBytes} bytes`)
+  .refine((s) => Buffer.byteLength(s) <= LIMITS.passwordMaxBytes, `must be at most ${LIMITS.passwordMaxBytes} bytes`);
+
+export const registerBody = z.object({
+  username,
+  password,
+  nickname: visible(LIMITS.nicknameMax),
+  email: z.email().max(LIMITS.emailMax).optional().nullable(),
+});
+
+export const loginBody = z.object({
+  username: z.string().max(LIMITS.usernameMax * 4, 'is too long'),
+  password: z.string().max(1024, 'is too long'),
+});
+
+export const contactBody = z.object({ id });
+
+export const idParam = <N extends string>(name: N) => z.object({ [name]: id } as Record<N, typeof id>);
+
+export const createConversationQuery = z.object({
+  contactId: z
+    .string()
+    .max(LIMITS.groupMembersMax * 18, 'lists too many ids')
+    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
+    .pipe(z.array(decimalId).min(1, 'needs at least one id').max(LIMITS.groupMembersMax - 1, `allows at most ${LIMITS.groupMembersMax - 1} ids`)),
+});
+
+export const conversationQuery = z.object({ conversationId: id });
+
+export const historyQuery = z.object({
+  limit: z.coerce.number().int('must be an integer').min(1).max(LIMITS.historyPageMax).default(LIMITS.historyPageDefault),
+  before: id.optional(),
+  after: id.optional(),
+});
+
+export const messageType = z.enum(['text', 'image']);
+
+export const sendMessageBody = z.object({
+  conversationId: id,
+  content: z.string().min(1, 'must not be empty').max(LIMITS.textMax, `must be at most ${LIMITS.textMax} characters`),
+  type: messageType.default('text'),
+  clientMessageId: z.string().min(1).max(LIMITS.clientMessageIdMax).regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only').optional(),
+});
