@@ -85,6 +85,7 @@ const TRANSIENT_AWS_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'TransactionConflictException',
+  'TransactionCanceledException', // only reaches here when retries of a conflict ran out
   'InternalServerError',
   'ServiceUnavailable',
   'TimeoutError',
