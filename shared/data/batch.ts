@@ -1,4 +1,4 @@
-import { BatchGetCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, BatchWriteCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
@@ -31,6 +31,24 @@ async function batchGetPart(keys: Key[], projection?: string): Promise<Record<st
     pending = (out.UnprocessedKeys?.[TABLE]?.Keys ?? []) as Key[];
   }
   return items;
+}
+
+/**
+ * Puts items: one BatchWrite per 25, all in parallel, retrying the unprocessed items DynamoDB hands back under load.
+ * Not atomic: for writes whose readers tolerate a partial state for a moment (group memberships, fixtures).
+ */
+export async function batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
+  await Promise.all(chunk(items, 25).map(batchPutPart));
+}
+
+async function batchPutPart(items: Record<string, unknown>[]): Promise<void> {
+  let pending = items.map((Item) => ({ PutRequest: { Item } }));
+  for (let attempt = 0; pending.length > 0; attempt++) {
+    if (attempt > 5) throw Object.assign(new Error('BatchWrite left items unprocessed'), { name: 'ThrottlingException' });
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
+    const out = await db.send(new BatchWriteCommand({ RequestItems: { [TABLE]: pending } }));
+    pending = (out.UnprocessedItems?.[TABLE] ?? []) as typeof pending;
+  }
 }
 
 /** Every item of one partition under a sort-key prefix (pages through LastEvaluatedKey). */

@@ -1,7 +1,7 @@
-import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { batchGet, chunk, queryPrefix, transactWrite } from './batch.ts';
+import { batchGet, batchPut, queryPrefix, transactWrite } from './batch.ts';
 import type { Key } from './table.ts';
 import type { MessageRecord } from './messages.ts';
 
@@ -79,18 +79,8 @@ export async function putSingleConversation(conversation: ConversationRecord): P
 export async function putGroupConversation(conversation: ConversationRecord): Promise<void> {
   await Promise.all([
     db.send(new PutCommand({ TableName: TABLE, Item: { ...conversationKey(conversation.id), ...conversation }, ConditionExpression: 'attribute_not_exists(PK)' })),
-    ...chunk(conversation.memberIds.map((id) => membership(conversation, id)), 25).map((part) => batchWriteAll(part)),
+    batchPut(conversation.memberIds.map((id) => membership(conversation, id))),
   ]);
-}
-
-async function batchWriteAll(items: Record<string, unknown>[]): Promise<void> {
-  let pending = items.map((Item) => ({ PutRequest: { Item } }));
-  for (let attempt = 0; pending.length > 0; attempt++) {
-    if (attempt > 5) throw Object.assign(new Error('BatchWrite left items unprocessed'), { name: 'ThrottlingException' });
-    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
-    const out = await db.send(new BatchWriteCommand({ RequestItems: { [TABLE]: pending } }));
-    pending = (out.UnprocessedItems?.[TABLE] ?? []) as typeof pending;
-  }
 }
 
 export async function getConversation(id: number): Promise<ConversationRecord | undefined> {

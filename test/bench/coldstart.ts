@@ -1,0 +1,77 @@
+import { execFile } from 'node:child_process';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { basename, join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build, type BuildOptions } from 'esbuild';
+import { summarize } from './stats.ts';
+
+const run = promisify(execFile);
+const ROOT = resolve(import.meta.dirname, '../..');
+
+/**
+ * The esbuild options for a function bundle. Until the CDK stack exports its own (infra/cdk/bundling.ts), these are
+ * what it is expected to use: everything bundled (the AWS SDK too), ESM, minified, for the Lambda Node.js 20 runtime,
+ * with `require` provided for the CommonJS dependencies inside an ESM bundle.
+ */
+export const BUNDLING: BuildOptions = {
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  minify: true,
+  target: 'node20',
+  mainFields: ['module', 'main'],
+  banner: { js: "import { createRequire as __createRequire } from 'node:module'; const require = __createRequire(import.meta.url);" },
+  logLevel: 'error',
+};
+
+/** `event` is called once per run: a fresh body where a repeated one would conflict. */
+export type ColdStartCase = { name: string; entry: string; event: () => unknown };
+export type ColdStart = { name: string; bytes: number; loadMs: number; firstInvokeMs: number; loadAndAnswerMs: number; processMs: number; status: unknown; runs: number };
+
+/** The first-event script a fresh `node` runs: import the bundle, answer one event, print the timings. */
+const PROBE = `
+const started = performance.now();
+const { handler } = await import(process.env.BENCH_BUNDLE);
+const loaded = performance.now();
+const result = await handler(JSON.parse(process.env.BENCH_EVENT), { awsRequestId: 'cold', functionName: 'cold', getRemainingTimeInMillis: () => 30000 });
+const answered = performance.now();
+process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify({ loadMs: loaded - started, firstInvokeMs: answered - loaded, status: result?.statusCode }));
+process.exit(0);
+`;
+
+export async function measureColdStarts(cases: readonly ColdStartCase[], outDir: string, runs: number): Promise<ColdStart[]> {
+  await mkdir(outDir, { recursive: true });
+  const probe = join(outDir, 'probe.mjs');
+  await writeFile(probe, PROBE);
+  // One esbuild call for every function (each output is still a standalone bundle: no code splitting).
+  await build({ ...BUNDLING, entryPoints: cases.map((test) => join(ROOT, test.entry)), outdir: outDir, outExtension: { '.js': '.mjs' } });
+  const results: ColdStart[] = [];
+  for (const test of cases) {
+    const outfile = join(outDir, `${basename(test.entry, '.ts')}.mjs`);
+    const { size } = await stat(outfile);
+    const samples: Array<{ loadMs: number; firstInvokeMs: number; status: unknown; processMs: number }> = [];
+    for (let i = 0; i < runs; i++) {
+      const spawned = performance.now();
+      const { stdout } = await run(process.execPath, [probe], {
+        // The handlers' environment is the one the local stack set in this process.
+        env: { ...process.env, BENCH_BUNDLE: pathToFileURL(outfile).href, BENCH_EVENT: JSON.stringify(test.event()) },
+        cwd: outDir,
+      });
+      const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));
+      if (!line) throw new Error(`${test.name}: the cold process printed no result: ${stdout.slice(-500)}`);
+      samples.push({ ...(JSON.parse(line.slice('BENCH_RESULT '.length)) as { loadMs: number; firstInvokeMs: number; status: unknown }), processMs: performance.now() - spawned });
+    }
+    results.push({
+      name: test.name,
+      bytes: size,
+      loadMs: summarize(samples.map((s) => s.loadMs)).p50,
+      firstInvokeMs: summarize(samples.map((s) => s.firstInvokeMs)).p50,
+      loadAndAnswerMs: summarize(samples.map((s) => s.loadMs + s.firstInvokeMs)).p50,
+      processMs: summarize(samples.map((s) => s.processMs)).p50,
+      status: samples[0]?.status,
+      runs,
+    });
+  }
+  return results;
+}

@@ -1,0 +1,80 @@
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { newId, idTime } from '../../shared/ids.ts';
+import { hashPassword } from '../../shared/auth/passwords.ts';
+import { issueToken } from '../../shared/auth/tokens.ts';
+import { db, TABLE } from '../../shared/data/client.ts';
+import { batchPut, chunk } from '../../shared/data/batch.ts';
+import { userKey, usernameKey, type UserRecord } from '../../shared/data/users.ts';
+import { contactKey } from '../../shared/data/contacts.ts';
+import { conversationKey, putGroupConversation, putSingleConversation, type ConversationRecord } from '../../shared/data/conversations.ts';
+import { messageKey, type MessageRecord } from '../../shared/data/messages.ts';
+
+/**
+ * Fixture data written straight through the data layer's key builders with BatchWrite, not through the API:
+ * 100,000 messages over HTTP would take longer than the whole benchmark. Only what is measured goes through HTTP.
+ * Items are the same shape the handlers write, so the handlers cannot tell the difference.
+ */
+export type BenchUser = { id: number; username: string; password: string; token: string };
+
+export const BENCH_PASSWORD = 'bench-password-1';
+let passwordHash: Promise<string> | undefined;
+
+/** Users with one shared bcrypt hash (hashed once, at the configured cost) and a signed token each. */
+export async function seedUsers(count: number, prefix: string): Promise<BenchUser[]> {
+  passwordHash ??= hashPassword(BENCH_PASSWORD);
+  const hash = await passwordHash;
+  const createdAt = new Date().toISOString();
+  const records: UserRecord[] = Array.from({ length: count }, (_, i) => ({
+    id: newId(),
+    username: `${prefix}_${i}_${Math.random().toString(36).slice(2, 8)}`,
+    nickname: `${prefix} ${i}`,
+    authority: 'user',
+    passwordHash: hash,
+    createdAt,
+    tokenVersion: 0,
+  }));
+  await batchPut(records.flatMap((user) => [{ ...usernameKey(user.username), userId: user.id }, { ...userKey(user.id), ...user }]));
+  return Promise.all(records.map(async (user) => ({ id: user.id, username: user.username, password: BENCH_PASSWORD, token: await issueToken(user.id, user.tokenVersion) })));
+}
+
+export async function seedContacts(owner: BenchUser, contacts: readonly BenchUser[]): Promise<void> {
+  const createdAt = new Date().toISOString();
+  await batchPut(contacts.map((c) => ({ ...contactKey(owner.id, c.id), ownerId: owner.id, contactId: c.id, username: c.username, nickname: c.username, createdAt })));
+}
+
+function conversationRecord(type: ConversationRecord['type'], memberIds: number[]): ConversationRecord {
+  const now = new Date().toISOString();
+  return { id: newId(), type, memberIds, createdBy: memberIds[0]!, createdAt: now, lastActivityAt: now, messageCount: 0 };
+}
+
+export async function seedSingle(a: BenchUser, b: BenchUser): Promise<number> {
+  const conversation = conversationRecord('single', [a.id, b.id]);
+  if ((await putSingleConversation(conversation)) !== 'created') throw new Error('fixture pair already has a conversation');
+  return conversation.id;
+}
+
+export async function seedGroup(memberIds: number[]): Promise<number> {
+  const conversation = conversationRecord('group', memberIds);
+  await putGroupConversation(conversation);
+  return conversation.id;
+}
+
+/**
+ * `count` messages from the sender, oldest first, written 2,000 at a time; then the conversation's count and last
+ * message, as storeMessage would have left them. Returns the ids in order.
+ */
+export async function seedMessages(conversationId: number, senderId: number, count: number): Promise<number[]> {
+  const ids = Array.from({ length: count }, () => newId());
+  const messageFor = (id: number, i: number): MessageRecord => ({ id, conversationId, senderId, content: `fixture message ${i} `.padEnd(80, '.'), type: 'text', sentAt: idTime(id).toISOString() });
+  for (const part of chunk(ids, 2000)) {
+    await batchPut(part.map((id, i) => ({ ...messageKey(conversationId, id), ...messageFor(id, i) })));
+  }
+  const last = messageFor(ids.at(-1)!, count - 1);
+  await db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: conversationKey(conversationId),
+    UpdateExpression: 'SET lastMessage = :message, lastActivityAt = :at ADD messageCount :count',
+    ExpressionAttributeValues: { ':message': last, ':at': last.sentAt, ':count': count },
+  }));
+  return ids;
+}

@@ -1,0 +1,110 @@
+import type { Machine } from './machine.ts';
+import type { DynamoFloor, RelayFloor } from './floor.ts';
+import type { Sections } from './sections.ts';
+import { PRICES } from './cost.ts';
+import { fmt, type Summary } from './stats.ts';
+
+export type BenchResults = {
+  mode: 'quick' | 'full';
+  startedAt: string;
+  durationSeconds: number;
+  /** 1-minute load average when the run finished (the machine's at the start is in `machine`). */
+  loadAtEnd: number;
+  machine: Machine;
+  floor: { relay: RelayFloor[]; dynamo: DynamoFloor };
+} & Sections;
+
+/** Goals from the issue; the report says where each stands, it does not tune anything to them. */
+const GOALS = { sendVsFloor: 1.5, roundTrips: 3, bundleKb: 300, loadMs: 150, flatRatio: 1.5 };
+
+function table(headers: string[], rows: Array<Array<string | number>>): string {
+  return [`| ${headers.join(' | ')} |`, `|${headers.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n');
+}
+
+const summaryCells = (s: Summary) => [fmt(s.p50), fmt(s.p95), fmt(s.p99)];
+const kb = (bytes: number) => (bytes / 1024).toFixed(1);
+const money = (usd: number) => `$${usd < 1 ? usd.toFixed(3) : usd.toFixed(2)}`;
+const mark = (ok: boolean) => (ok ? '✅ met' : '❌ not met');
+
+export function renderReport(r: BenchResults): string {
+  const m = r.machine;
+  const floorSend = (recipients: number) => (r.floor.relay.find((f) => f.recipients === recipients)?.p50 ?? Number.NaN) + r.floor.dynamo.putThenQuery.p50;
+  const out: string[] = [];
+  out.push(`# Benchmark report (${r.mode} run)`);
+  out.push(`Made by \`npm run bench${r.mode === 'quick' ? ' -- --quick' : ''}\` on ${r.startedAt} in ${r.durationSeconds} s. Every number below was measured in this one run on this one machine, against the local stack (the real handlers behind the local gateway, DynamoDB Local's jar); absolute numbers on AWS differ, the ratios and the shapes are the point.`);
+
+  out.push('## Machine');
+  out.push(table(['cpu', 'cores', 'memory', 'os', 'node', 'java', 'load avg (1 min) start → end'], [[m.cpu, m.cores, `${m.memoryGb} GB`, m.os, m.node, m.java, `${m.loadAtStart} → ${r.loadAtEnd}`]]));
+  if (Math.max(m.loadAtStart, r.loadAtEnd) > m.cores) out.push(`**Caution:** the load average exceeded the ${m.cores} cores during this run: other work shared the machine, so latencies are inflated and noisier than on an idle machine.`);
+  out.push(`Packages: ${Object.entries(m.packages).map(([name, version]) => `${name} ${version}`).join(', ')}.`);
+  out.push(`Fixtures (written through the data layer with BatchWrite, not HTTP, in ${fmt(r.fixtures.seconds)} s): ${r.fixtures.users} users, a user with ${r.fixtures.conversations} conversations (each with a last message) and ${r.fixtures.contacts} contacts, a conversation of ${r.fixtures.historyMessages} messages. bcrypt cost factor: **${r.fixtures.bcryptCost}** (the deployed default). Handlers log at WARN; abuse limits raised so nothing is throttled.`);
+
+  out.push('## 1. The floor');
+  out.push('A bare `ws` server in this process relaying one ~200-byte frame to N sockets (no database, no Lambda), time until every socket has it:');
+  out.push(table(['recipients', 'p50 ms', 'p95 ms', 'p99 ms'], r.floor.relay.map((f) => [f.recipients, ...summaryCells(f)])));
+  out.push('DynamoDB Local\'s own latency for the least a send must do, called directly with the SDK:');
+  const d = r.floor.dynamo;
+  out.push(table(['operation', 'p50 ms', 'p95 ms', 'p99 ms'], [
+    ['conditional PutItem', ...summaryCells(d.put)],
+    ['Query (newest 50)', ...summaryCells(d.query)],
+    ['PutItem then Query', ...summaryCells(d.putThenQuery)],
+  ]));
+
+  out.push('## 2. Live delivery (send → every recipient socket)');
+  out.push('Not measured yet: the WebSocket gateway is not merged into this branch.');
+
+  out.push('## 3. HTTP endpoints (autocannon)');
+  out.push(`Each row runs for a fixed time; autocannon in a worker thread, the gateway and handlers in the main thread, DynamoDB Local in its JVM, all on the same ${m.cores} cores. Latencies in ms (autocannon resolution: 1 ms).`);
+  const names = [...new Set(r.http.map((h) => h.name))];
+  out.push(table(['endpoint', 'c=1 p50', 'c=1 p99', 'c=1 req/s', 'c=32 p50', 'c=32 p99', 'c=32 req/s', 'non-2xx'], names.map((name) => {
+    const one = r.http.find((h) => h.name === name && h.connections === 1)!;
+    const many = r.http.find((h) => h.name === name && h.connections === 32)!;
+    return [name, fmt(one.p50), fmt(one.p99), fmt(one.requestsPerSecond), fmt(many.p50), fmt(many.p99), fmt(many.requestsPerSecond), one.non2xx + many.non2xx + one.errors + many.errors];
+  })));
+  const login = r.http.find((h) => h.name.includes('login') && h.connections === 1);
+  out.push(`Login vs bcrypt: one bcrypt compare at cost ${r.fixtures.bcryptCost} takes p50 ${fmt(r.bcrypt.p50)} ms here; login p50 at c=1 is ${fmt(login?.p50)} ms, so bcrypt is ${login ? Math.round((100 * r.bcrypt.p50) / login.p50) : '—'}% of it.`);
+
+  out.push('## 4. Round trips and consumed capacity per operation');
+  out.push('Counted by SDK middleware on the handlers\' own DynamoDB client (one request each, through the gateway, warm): `calls` is every request, `sequential` the longest chain that had to wait for the one before; units from ReturnConsumedCapacity.');
+  out.push(table(['operation', 'status', 'calls', 'sequential', 'read units', 'write units (Local)', 'write units (AWS rules)', 'DynamoDB operations'], r.capacity.map((c) => [c.name, c.status, c.calls, c.sequential, fmt(c.readUnits), fmt(c.writeUnits), fmt(c.writeUnitsAws), c.operations.join(', ')])));
+  out.push('DynamoDB Local reports a transaction as 2 units per KB of all its items together; AWS bills 2 units per KB of each item, rounded up per item. "AWS rules" adds 2 units per extra item of each transaction: exact for items under 1 KB, an upper bound otherwise. The cost estimate uses it.');
+  out.push('Handler durations (direct invocation of the warm handler, no gateway), which the Lambda cost uses:');
+  out.push(table(['handler', 'p50 ms', 'p95 ms', 'p99 ms'], Object.entries(r.handlerMs).map(([name, s]) => [name, ...summaryCells(s)])));
+  out.push('### Estimated AWS cost per million messages (us-east-1 list prices)');
+  out.push(`Prices: WebSocket $${PRICES.wsMessagePerMillion}/M messages (32 KB steps, each PostToConnection one message), $${PRICES.wsConnectionMinutePerMillion}/M connection-minutes; HTTP API $${PRICES.httpRequestPerMillion}/M requests; Lambda arm64 $${PRICES.lambdaRequestPerMillion}/M requests + $${PRICES.lambdaGbSecond}/GB-s; DynamoDB on-demand $${PRICES.writeUnitPerMillion}/M write units, $${PRICES.readUnitPerMillion}/M read units.`);
+  out.push(table(['scenario', 'HTTP req', 'WS msgs', 'Lambda ms', 'RRU', 'WRU', 'API $', 'Lambda $', 'DynamoDB $', 'total $/M msgs'], r.cost.map((c) => [c.name, c.work.httpRequests, c.work.wsMessages, Math.ceil(c.work.lambdaMs), fmt(c.work.readUnits), fmt(c.work.writeUnits), money(c.perMillion.api), money(c.perMillion.lambda), money(c.perMillion.dynamodb), `**${money(c.perMillion.total)}**`])));
+  out.push(`Assumptions: ${[...new Set(r.cost.flatMap((c) => c.assumptions))].join('; ')}. Connection-minutes: a user online 8 h a day is 14,400 connection-minutes a month, $${((14_400 * PRICES.wsConnectionMinutePerMillion) / 1e6).toFixed(4)} per user-month whatever they send. Not included: data transfer, CloudWatch logs, the $connect/$disconnect invocations, Secrets Manager.`);
+
+  out.push('## 5. Cold start per function');
+  out.push('Each function bundled with esbuild (bundle, minify, ESM, platform node, AWS SDK included); then, per run, a fresh `node` process imports the bundle and answers one real event against DynamoDB Local. p50 of the runs; "process" includes starting node itself.');
+  out.push(table(['function', 'bundle KB', 'load ms', 'first answer ms', 'load + answer ms', 'process ms', 'status', 'runs'], r.coldStarts.map((c) => [c.name, kb(c.bytes), fmt(c.loadMs), fmt(c.firstInvokeMs), fmt(c.loadAndAnswerMs), fmt(c.processMs), String(c.status), c.runs])));
+
+  out.push('## 6. Scale of work');
+  out.push('Send (POST /message/send, sequential, recipients offline) as the group grows:');
+  out.push(table(['members', 'p50 ms', 'p95 ms', 'p99 ms'], r.scale.send.map((p) => [p.members, ...summaryCells(p)])));
+  out.push('History as one conversation grows (sequential GETs; deep page = just after the oldest 50 messages):');
+  out.push(table(['messages', 'newest p50', 'newest p99', 'deep p50', 'deep p99'], r.scale.history.map((p) => [p.messages, fmt(p.first.p50), fmt(p.first.p99), fmt(p.deep.p50), fmt(p.deep.p99)])));
+  out.push('getlist as the user\'s conversations grow:');
+  out.push(table(['conversations', 'p50 ms', 'p95 ms', 'p99 ms'], r.scale.getlist.map((p) => [p.conversations, ...summaryCells(p)])));
+
+  out.push('## Goals');
+  const history = r.scale.history;
+  const historyRatio = Math.max(history.at(-1)!.first.p50 / history[0]!.first.p50, history.at(-1)!.deep.p50 / history[0]!.deep.p50);
+  const getlist = r.scale.getlist;
+  const getlistRatio = getlist.at(-1)!.p50 / getlist[0]!.p50;
+  const worstTrips = r.capacity.reduce((worst, c) => (c.sequential > worst.sequential ? c : worst));
+  const biggest = r.coldStarts.reduce((a, b) => (b.bytes > a.bytes ? b : a));
+  const slowest = r.coldStarts.reduce((a, b) => (b.loadMs > a.loadMs ? b : a));
+  const loginShare = login ? r.bcrypt.p50 / login.p50 : Number.NaN;
+  out.push(table(['goal', 'measured', 'status'], [
+    [`full-path send p50 ≤ ${GOALS.sendVsFloor}× the floor`, 'delivery not measured yet (WebSocket gateway not merged)', '⏳ pending'],
+    [`history flat as messages grow (${history[0]!.messages} → ${history.at(-1)!.messages})`, `p50 grows ×${historyRatio.toFixed(2)} at worst (newest or deep page)`, mark(historyRatio <= GOALS.flatRatio)],
+    [`getlist flat as conversations grow (${getlist[0]!.conversations} → ${getlist.at(-1)!.conversations})`, `p50 grows ×${getlistRatio.toFixed(2)} (round trips do not grow; the items read do)`, mark(getlistRatio <= GOALS.flatRatio)],
+    [`≤ ${GOALS.roundTrips} sequential round trips per HTTP endpoint`, `worst: ${worstTrips.name} with ${worstTrips.sequential}`, mark(worstTrips.sequential <= GOALS.roundTrips)],
+    [`every bundle < ${GOALS.bundleKb} KB minified`, `largest: ${biggest.name} ${kb(biggest.bytes)} KB`, mark(biggest.bytes < GOALS.bundleKb * 1024)],
+    [`every bundle loads in < ${GOALS.loadMs} ms`, `slowest: ${slowest.name} ${fmt(slowest.loadMs)} ms`, mark(slowest.loadMs < GOALS.loadMs)],
+    [`login dominated by bcrypt (cost ${r.fixtures.bcryptCost})`, `bcrypt ${fmt(r.bcrypt.p50)} ms of ${fmt(login?.p50)} ms login p50 (${Math.round(loginShare * 100)}%)`, mark(loginShare >= 0.5)],
+  ]));
+  void floorSend;
+  return out.join('\n\n') + '\n';
+}
