@@ -47,7 +47,8 @@ export const registerBody = z.object({
   username,
   password,
   nickname: visible(LIMITS.nicknameMax),
-  email: z.email().max(LIMITS.emailMax).optional().nullable(),
+  // Seed clients send "" for no email: treat it as absent.
+  email: z.preprocess((value) => (value === '' ? undefined : value), z.email().max(LIMITS.emailMax).nullish()),
 });
 
 export const loginBody = z.object({
