@@ -40,10 +40,11 @@ export async function freePort(): Promise<number> {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const tableName = options.tableName ?? 'chat';
+  // s3rver runs in this process: started first, it goes away with the process if DynamoDB Local fails to start.
+  const s3 = await startS3Local({ port: await freePort(), bucketName: options.bucketName ?? 'chat-images', dataDir: options.s3DataDir });
   let dynamo: DynamoLocal | undefined;
   const dynamoEndpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal({ port: await freePort(), dataDir: options.dataDir })).endpoint;
   await ensureTable(dynamoEndpoint, tableName);
-  const s3 = await startS3Local({ port: await freePort(), bucketName: options.bucketName ?? 'chat-images', dataDir: options.s3DataDir });
 
   // The handlers read their configuration once, at import: set it before the gateway loads them. The emulators'
   // credentials always (never a developer's real ones): s3rver refuses any other key id.
@@ -58,6 +59,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     JWT_SECRET: options.jwtSecret,
     ...options.env,
   });
+  delete process.env.AWS_SESSION_TOKEN; // it would belong to a real key, not the emulators'
   const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra });
 
   return {

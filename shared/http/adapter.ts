@@ -47,14 +47,15 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
     try {
       const headers = event.headers ?? {};
       const { body, query, params, multipart } = route.request ?? {};
-      const raw = readBody(event, multipart ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
+      const contentType = headers['content-type'] ?? '';
+      const isForm = Boolean(multipart) && /^multipart\/form-data\b/i.test(contentType);
+      const raw = readBody(event, isForm ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
       if (route.auth) {
         const token = tokenFromHeaders(headers);
         if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
         userId = (await verifyToken(token)).userId;
       }
-      const contentType = headers['content-type'] ?? '';
-      const form = multipart && /^multipart\/form-data\b/i.test(contentType) ? await parseForm(raw, contentType) : undefined;
+      const form = isForm ? await parseForm(raw, contentType) : undefined;
       const input = {
         userId: userId ?? 0,
         raw,

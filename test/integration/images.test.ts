@@ -126,6 +126,9 @@ describe('image messages through presigned uploads', () => {
     }
     const notJson = await api.request('POST', '/message/image', { token: alice.token, raw: 'not json', headers: { 'content-type': 'application/json' } });
     expect(notJson.status).toBe(400);
+    // Only multipart bodies get the larger cap: a JSON body keeps the usual 64 KB one.
+    const bloated = await askUpload(alice, { contentType: 'image/png', size: 10, conversationId: chat, padding: 'x'.repeat(100 * 1024) });
+    expect(bloated.status).toBe(413);
   });
 
   it('refuses image messages whose key belongs to another conversation, was never uploaded, or is not an image key', async () => {
@@ -196,6 +199,10 @@ describe('legacy multipart upload', () => {
     const badId = await legacyUpload(alice, new Blob([png]), 'a.png', 'abc' as unknown as number);
     expect(badId.status).toBe(400);
     expect(badId.body.field).toBe('conversationId');
+
+    const garbled = await api.request('POST', '/message/image', { token: alice.token, raw: 'no parts here', headers: { 'content-type': 'multipart/form-data; boundary=xyz' } });
+    expect(garbled.status).toBe(400);
+    expect(garbled.body.code).toBe('VALIDATION_FAILED');
 
     const huge = Buffer.concat([png, Buffer.alloc(LEGACY_MAX_BYTES + 1 - png.length)]);
     const tooBig = await legacyUpload(alice, new Blob([huge]), 'big.png', chat);
