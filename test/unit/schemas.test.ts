@@ -28,6 +28,10 @@ describe('register body', () => {
   it('accepts the seed example and ignores unknown fields', () => {
     expect(registerBody.parse({ ...valid, id: 5, extra: true })).toEqual(valid);
   });
+  it('treats an empty email as none and refuses a malformed one', () => {
+    expect(registerBody.parse({ ...valid, email: '' }).email).toBeUndefined();
+    expect(registerBody.safeParse({ ...valid, email: 'not-an-email' }).success).toBe(false);
+  });
   it('measures the password in bytes (bcrypt reads at most 72)', () => {
     expect(registerBody.safeParse({ ...valid, password: 'a'.repeat(72) }).success).toBe(true);
     expect(registerBody.safeParse({ ...valid, password: 'é'.repeat(37) }).success).toBe(false); // 74 bytes
