@@ -60,6 +60,7 @@ export function routeSamples(w: World): Partial<Record<keyof typeof HTTP, Sample
     conversationGetlist: () => ({ route: HTTP.conversationGetlist, path: '/conversation/getlist', token: owner.token }),
     conversationMembers: () => ({ route: HTTP.conversationMembers, path: `/conversation/members?conversationId=${w.group}`, token: owner.token }),
     messageHistory: () => ({ route: HTTP.messageHistory, path: `/message/history/${w.history.conversationId}`, token: owner.token }),
+    messageImage: () => ({ route: HTTP.messageImage, path: '/message/image', token: owner.token, body: { contentType: 'image/png', size: 50_000, conversationId: w.single } }),
     messageSend: () => ({ route: HTTP.messageSend, path: '/message/send', token: owner.token, body: { conversationId: w.single, content: `bench ${++sent}`, type: 'text' } }),
   };
 }
