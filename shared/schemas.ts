@@ -83,3 +83,8 @@ export const sendMessageBody = z.object({
   type: messageType.default('text'),
   clientMessageId: z.string().min(1).max(LIMITS.clientMessageIdMax).regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only').optional(),
 });
+
+/** WebSocket frames: `action` selects the route (API Gateway reads it); the rest is validated like a body. */
+export const markReadBody = z.object({ conversationId: id, messageId: id });
+
+export const typingBody = z.object({ conversationId: id });

@@ -1,0 +1,80 @@
+import { NotFoundError } from '../errors.ts';
+import { logger } from '../observability.ts';
+import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
+import { advanceReadMarker } from '../data/conversations.ts';
+import { countMessagesAfter, getMessage, markReceived, type MessageRecord } from '../data/messages.ts';
+import { push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
+import { resolveAudience } from './conversations.ts';
+import { storeNewMessage, toMessageView, type SendInput, type StoreResult } from './messages.ts';
+
+/**
+ * Live delivery: the one place that sends messages, read markers and typing to members' connections, for the
+ * WebSocket actions and POST /message/send alike. `origin` is the connection the request came from, if any.
+ */
+
+/**
+ * Round trip 1 reads the conversation and the sender's blockers; round trip 2 stores the message while it looks
+ * up the visible members' connections; then the pushes. A duplicate (same clientMessageId) is acked again to the
+ * origin and pushed to nobody else, since they had it the first time.
+ */
+export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<StoreResult> {
+  const audience = await resolveAudience(senderId, input.conversationId);
+  const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo)]);
+  const ack = { event: 'ack', clientMessageId: input.clientMessageId ?? null, message: toMessageView(stored.message) } as const;
+  if (stored.duplicate) {
+    if (origin) await push(origin, ack);
+    return stored;
+  }
+  const view = toMessageView(stored.message);
+  const stampReceived = audience.conversation.type === 'single' ? onceDeliveredTo(senderId, stored.message) : undefined;
+  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view }), origin, stampReceived);
+  return stored;
+}
+
+/**
+ * Moves the caller's read marker to the message (forward only) and tells the others. readCount becomes the
+ * conversation's message count minus the messages after the marker, which is what `unread` in getlist subtracts.
+ */
+export async function markRead(userId: number, conversationId: number, messageId: number, origin?: string): Promise<void> {
+  const [audience, message, newer] = await Promise.all([resolveAudience(userId, conversationId), getMessage(conversationId, messageId), countMessagesAfter(conversationId, messageId)]);
+  if (!message) throw new NotFoundError('消息不存在');
+  const moved = await advanceReadMarker(userId, conversationId, messageId, Math.max(0, audience.conversation.messageCount - newer));
+  if (!moved) return; // a replayed or older markRead: nothing changed, nothing to tell
+  const connections = await listConnections(audience.visibleTo.filter((id) => id !== userId));
+  await broadcast(connections, () => ({ event: 'read', conversationId, userId, messageId }), origin);
+}
+
+/** Typing reaches the other members' connections (not those who block the typist) and is never stored. */
+export async function typing(userId: number, conversationId: number, origin?: string): Promise<void> {
+  const audience = await resolveAudience(userId, conversationId);
+  const connections = await listConnections(audience.visibleTo.filter((id) => id !== userId));
+  await broadcast(connections, () => ({ event: 'typing', conversationId, userId }), origin);
+}
+
+/**
+ * Pushes to every connection. A connection found gone (410) is deleted, except the origin's own (its $disconnect
+ * is on the way); other failures are logged by push() and the message stays in history for the next catch-up.
+ */
+async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin: string | undefined, afterSent?: AfterSent): Promise<void> {
+  // Writes started as pushes complete (not after all of them), awaited before returning: a Lambda is frozen after.
+  const writes: Promise<void>[] = [];
+  const onOutcome = (target: LiveConnection, outcome: PushOutcome) => {
+    const write = outcome === 'sent' ? afterSent?.(target) : outcome === 'gone' && target.connectionId !== origin ? deleteConnection(target.userId, target.connectionId) : undefined;
+    if (write) writes.push(write);
+  };
+  await pushAll(connections, frameFor, onOutcome);
+  const results = await Promise.allSettled(writes);
+  for (const result of results) if (result.status === 'rejected') logger.warn('after-push write failed', { error: (result.reason as Error).name });
+}
+
+type AfterSent = (target: LiveConnection) => Promise<void> | undefined;
+
+/** received_at is stamped once, when a push first reaches the other member of a single conversation. */
+function onceDeliveredTo(senderId: number, message: MessageRecord): AfterSent {
+  let stamped = false;
+  return (target) => {
+    if (stamped || target.userId === senderId) return undefined;
+    stamped = true;
+    return markReceived(message.conversationId, message.id, new Date().toISOString());
+  };
+}
