@@ -1,4 +1,5 @@
 import WebSocket from 'ws';
+import type { LocalStack } from '../../infra/local/stack.ts';
 
 /** A frame the server pushed (`event` says which kind). */
 export type Frame = { event?: string; [key: string]: any };
@@ -93,4 +94,18 @@ export async function refusedStatus(url: string, token?: string): Promise<number
     if (status === undefined) throw error;
     return status;
   }
+}
+
+
+/** Resolves when the local WebSocket gateway has finished invoking a route (all its pushes are done by then). */
+export function routeHandled(stack: LocalStack, routeKey: string, times = 1): Promise<void> {
+  return new Promise((resolve) => {
+    let left = times;
+    const listener = (key: string) => {
+      if (key !== routeKey || --left > 0) return;
+      stack.ws.off('handled', listener);
+      resolve();
+    };
+    stack.ws.on('handled', listener);
+  });
 }
