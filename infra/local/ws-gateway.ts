@@ -47,6 +47,8 @@ export type WsGatewayControls = EventEmitter & {
   connectionIds(userId?: number): string[];
   /** Drops a socket WITHOUT invoking $disconnect, as when API Gateway's best-effort $disconnect never arrives. */
   dropWithoutDisconnect(connectionId: string): void;
+  /** Makes every later push to this connection hang (a stuck network path), so push timeouts can be tested. */
+  stallPushes(connectionId: string): void;
 };
 
 export type WsGateway = { url: string; callbackUrl: string; controls: WsGatewayControls; close: () => Promise<void> };
@@ -61,6 +63,7 @@ export async function startWsGateway(options: { port: number; host?: string; sta
   const stage = options.stage ?? LOCAL_STAGE;
   const handlers = await loadHandlers();
   const connections = new Map<string, Connection>();
+  const stalled = new Set<string>();
   const wss = new WebSocketServer({ noServer: true, maxPayload: Math.max(limits.maxMessageBytes * 8, 1024 * 1024) });
   const controls = Object.assign(new EventEmitter(), {
     connectionIds: (userId?: number) => [...connections.values()].filter((c) => userId === undefined || c.authorizer.principalId === String(userId)).map((c) => c.id),
@@ -70,6 +73,7 @@ export async function startWsGateway(options: { port: number; host?: string; sta
       forget(connection);
       connection.socket.terminate();
     },
+    stallPushes: (connectionId: string) => void stalled.add(connectionId),
   });
 
   const server = createServer((req, res) => {
@@ -238,6 +242,7 @@ export async function startWsGateway(options: { port: number; host?: string; sta
     const body = await readBody(req);
     const connection = connections.get(connectionId);
     if (req.method === 'POST') controls.emit('push', connectionId);
+    if (stalled.has(connectionId)) return; // never answers: the caller's timeout has to end it
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) return sendJson(res, 410, { message: null }, 'GoneException');
     if (req.method === 'POST') {
       if (body.length > limits.maxMessageBytes) return sendJson(res, 413, { message: 'Message too long' }, 'PayloadTooLargeException');

@@ -147,6 +147,29 @@ describe('stale connections', () => {
     expect((await history(bob, conversationId)).map((m) => m.id)).toEqual([ack.message.id]);
   });
 
+  it('a push that hangs times out without holding up the others; the message is stored and the connection kept', async () => {
+    const [alice, bob] = await Promise.all([api.newUser('alice'), api.newUser('bob')]);
+    const conversationId = await api.conversation(alice.token, bob.id);
+    const aliceWs = await connect(alice);
+    const bobLive = await connect(bob);
+    const [liveId] = stack.ws.connectionIds(bob.id);
+    await connect(bob);
+    const [stuckId] = stack.ws.connectionIds(bob.id).filter((id) => id !== liveId);
+    stack.ws.stallPushes(stuckId!);
+
+    const started = Date.now();
+    const done = routeHandled(stack, 'sendMessage');
+    aliceWs.send({ action: 'sendMessage', conversationId, content: 'through' });
+    const [toBob] = await bobLive.waitFor(isEvent('message'));
+    await done;
+    const elapsed = Date.now() - started;
+    expect(elapsed).toBeGreaterThanOrEqual(2000 - 100); // PUSH_TIMEOUT_MS of this stack
+    expect(elapsed).toBeLessThan(15_000);
+    expect((await history(bob, conversationId)).map((m) => m.id)).toEqual([toBob!.message.id]);
+    const { listConnections } = await import('../../shared/data/connections.ts');
+    expect((await listConnections([bob.id])).map((c) => c.connectionId).sort()).toEqual([liveId, stuckId].sort());
+  });
+
   it('$disconnect removes the connection record', async () => {
     const bob = await api.newUser('bob');
     const client = await connect(bob);
