@@ -9,7 +9,7 @@ import { storeNewMessage, toMessageView, type SendInput, type StoreResult } from
 
 /**
  * Live delivery: the one place that sends messages, read markers and typing to members' connections, for the
- * WebSocket actions and POST /message/send alike. `origin` is the connection the request came from, if any.
+ * WebSocket actions and POST /message/send alike. `origin` is the connection a message came from, if any.
  */
 
 /**
@@ -20,12 +20,12 @@ import { storeNewMessage, toMessageView, type SendInput, type StoreResult } from
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<StoreResult> {
   const audience = await resolveAudience(senderId, input.conversationId);
   const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo)]);
-  const ack = { event: 'ack', clientMessageId: input.clientMessageId ?? null, message: toMessageView(stored.message) } as const;
+  const view = toMessageView(stored.message);
+  const ack = { event: 'ack', clientMessageId: input.clientMessageId ?? null, message: view } as const;
   if (stored.duplicate) {
     if (origin) await push(origin, ack);
     return stored;
   }
-  const view = toMessageView(stored.message);
   const stampReceived = audience.conversation.type === 'single' ? onceDeliveredTo(senderId, stored.message) : undefined;
   await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view }), origin, stampReceived);
   return stored;
@@ -35,27 +35,29 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
  * Moves the caller's read marker to the message (forward only) and tells the others. readCount becomes the
  * conversation's message count minus the messages after the marker, which is what `unread` in getlist subtracts.
  */
-export async function markRead(userId: number, conversationId: number, messageId: number, origin?: string): Promise<void> {
+export async function markRead(userId: number, conversationId: number, messageId: number): Promise<void> {
   const [audience, message, newer] = await Promise.all([resolveAudience(userId, conversationId), getMessage(conversationId, messageId), countMessagesAfter(conversationId, messageId)]);
   if (!message) throw new NotFoundError('消息不存在');
-  const moved = await advanceReadMarker(userId, conversationId, messageId, Math.max(0, audience.conversation.messageCount - newer));
+  const [moved, connections] = await Promise.all([
+    advanceReadMarker(userId, conversationId, messageId, Math.max(0, audience.conversation.messageCount - newer)),
+    listConnections(audience.visibleTo.filter((id) => id !== userId)),
+  ]);
   if (!moved) return; // a replayed or older markRead: nothing changed, nothing to tell
-  const connections = await listConnections(audience.visibleTo.filter((id) => id !== userId));
-  await broadcast(connections, () => ({ event: 'read', conversationId, userId, messageId }), origin);
+  await broadcast(connections, () => ({ event: 'read', conversationId, userId, messageId }));
 }
 
 /** Typing reaches the other members' connections (not those who block the typist) and is never stored. */
-export async function typing(userId: number, conversationId: number, origin?: string): Promise<void> {
+export async function typing(userId: number, conversationId: number): Promise<void> {
   const audience = await resolveAudience(userId, conversationId);
   const connections = await listConnections(audience.visibleTo.filter((id) => id !== userId));
-  await broadcast(connections, () => ({ event: 'typing', conversationId, userId }), origin);
+  await broadcast(connections, () => ({ event: 'typing', conversationId, userId }));
 }
 
 /**
  * Pushes to every connection. A connection found gone (410) is deleted, except the origin's own (its $disconnect
  * is on the way); other failures are logged by push() and the message stays in history for the next catch-up.
  */
-async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin: string | undefined, afterSent?: AfterSent): Promise<void> {
+async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string, afterSent?: AfterSent): Promise<void> {
   // Writes started as pushes complete (not after all of them), awaited before returning: a Lambda is frozen after.
   const writes: Promise<void>[] = [];
   const onOutcome = (target: LiveConnection, outcome: PushOutcome) => {
