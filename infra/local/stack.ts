@@ -43,7 +43,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamoEndpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal({ port: await freePort(), dataDir: options.dataDir })).endpoint;
   await ensureTable(dynamoEndpoint, tableName);
   // The handlers need the @connections URL at load time, so the WebSocket port is settled first.
-  const wsPort = options.wsPort ?? (await freePort());
+  const wsPort = options.wsPort || (await freePort()); // 0 means any free port, like httpPort
 
   // The handlers read their configuration once, at import: set it before the gateway loads them.
   Object.assign(process.env, {
