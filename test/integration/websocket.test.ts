@@ -170,6 +170,27 @@ describe('stale connections', () => {
     expect((await listConnections([bob.id])).map((c) => c.connectionId).sort()).toEqual([liveId, stuckId].sort());
   });
 
+  it('ignores expired map entries on read and prunes them at the next connect', async () => {
+    const bob = await api.newUser('bob');
+    await connect(bob);
+    const { db, TABLE } = await import('../../shared/data/client.ts');
+    const { GetCommand, UpdateCommand } = await import('@aws-sdk/lib-dynamodb');
+    const { listConnections, userConnectionsKey } = await import('../../shared/data/connections.ts');
+    const expiredId = 'EXP+ired/conn=';
+    await db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: userConnectionsKey(bob.id),
+      UpdateExpression: 'SET #conns.#id = :past',
+      ExpressionAttributeNames: { '#conns': 'connections', '#id': expiredId },
+      ExpressionAttributeValues: { ':past': Math.floor(Date.now() / 1000) - 60 },
+    }));
+    expect((await listConnections([bob.id])).map((c) => c.connectionId)).toEqual(stack.ws.connectionIds(bob.id));
+
+    await connect(bob);
+    const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: userConnectionsKey(bob.id), ConsistentRead: true }));
+    expect(Object.keys(Item!.connections).sort()).toEqual(stack.ws.connectionIds(bob.id).sort());
+  });
+
   it('$disconnect removes the connection record', async () => {
     const bob = await api.newUser('bob');
     const client = await connect(bob);
