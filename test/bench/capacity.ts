@@ -22,37 +22,38 @@ export type Cost = RoundTrips & {
 const READS = new Set(['GetItem', 'Query', 'BatchGetItem', 'TransactGetItems', 'Scan']);
 const MIDDLEWARE = 'benchConsumedCapacity';
 
-export async function capacityMeter() {
+export type Meter = { measure(fn: () => Promise<unknown>): Promise<Cost> };
+
+export async function capacityMeter(): Promise<Meter> {
   const counter = await roundTripCounter();
   let readUnits = 0;
   let writeUnits = 0;
   let perItemRounding = 0;
-  dynamo.middlewareStack.add(
-    (next, context) => async (args) => {
-      (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
-      const result = await next(args);
-      const reported = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity;
-      const units = [reported ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
-      // Reads and writes are priced differently; the operation says which kind of unit it consumed.
-      const operation = String(context.commandName).replace(/Command$/, '');
-      if (READS.has(operation)) readUnits += units;
-      else writeUnits += units;
-      if (operation === 'TransactWriteItems') perItemRounding += 2 * (((args.input as { TransactItems?: unknown[] }).TransactItems?.length ?? 1) - 1);
-      return result;
-    },
-    { step: 'initialize', name: MIDDLEWARE },
-  );
+  const askForCapacity = () => dynamo.middlewareStack.add((next, context) => async (args) => {
+    (args.input as { ReturnConsumedCapacity?: string }).ReturnConsumedCapacity = 'TOTAL';
+    const result = await next(args);
+    const reported = (result.output as { ConsumedCapacity?: ConsumedCapacity | ConsumedCapacity[] }).ConsumedCapacity;
+    const units = [reported ?? []].flat().reduce((sum, c) => sum + (c.CapacityUnits ?? 0), 0);
+    // Reads and writes are priced differently; the operation says which kind of unit it consumed.
+    const operation = String(context.commandName).replace(/Command$/, '');
+    if (READS.has(operation)) readUnits += units;
+    else writeUnits += units;
+    if (operation === 'TransactWriteItems') perItemRounding += 2 * (((args.input as { TransactItems?: unknown[] }).TransactItems?.length ?? 1) - 1);
+    return result;
+  }, { step: 'initialize', name: MIDDLEWARE });
   return {
-    async measure(fn: () => Promise<unknown>): Promise<Cost> {
+    /** Asks for capacity only while fn runs: the latency sections run without it. */
+    async measure(fn) {
       readUnits = 0;
       writeUnits = 0;
       perItemRounding = 0;
-      const trips = await counter.measure(fn);
-      return { ...trips, readUnits, writeUnits, writeUnitsAws: writeUnits + perItemRounding };
-    },
-    /** Stops asking for capacity (the latency sections run without it). */
-    detach() {
-      dynamo.middlewareStack.remove(MIDDLEWARE);
+      askForCapacity();
+      try {
+        const trips = await counter.measure(fn);
+        return { ...trips, readUnits, writeUnits, writeUnitsAws: writeUnits + perItemRounding };
+      } finally {
+        dynamo.middlewareStack.remove(MIDDLEWARE);
+      }
     },
   };
 }

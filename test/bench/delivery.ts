@@ -1,19 +1,37 @@
 import WebSocket from 'ws';
-import { everyoneReceives, openSockets } from './floor.ts';
+import { openSockets } from './floor.ts';
 import { summarize, type Summary } from './stats.ts';
+import type { Cost } from './capacity.ts';
 
 /**
  * Live delivery through the full local stack: a member sends `sendMessage` over their WebSocket; the time until every
  * other connection of every member (the sender's other devices too) has the message. Small groups hold two
  * connections per member (phone and laptop), large ones one each.
  */
-export type DeliveryPoint = { members: number; recipientSockets: number; messagesPerSecond: number; pushesPerMessage: number } & Summary;
+export type DeliveryPoint = {
+  members: number;
+  recipientSockets: number;
+  /** Burst throughput: messages per second, each reaching every recipient socket. */
+  messagesPerSecond: number;
+  /** PostToConnection calls per message (the sender's ack included), as the gateway counted them. */
+  pushesPerMessage: number;
+  /** From the frame leaving the sender to the sendMessage handler returning (what Lambda would bill). */
+  handler: Summary;
+  /** DynamoDB calls and capacity of one send. */
+  cost: Cost;
+} & Summary;
 
 export const connectionsPerMember = (members: number) => (members <= 10 ? 2 : 1);
 /** Sockets that must receive each message: every connection but the sending one. */
 export const recipientSockets = (members: number) => members * connectionsPerMember(members) - 1;
 
-type Member = { token: string };
+/** What the bench can see of the stack: pushes counted, handler completions, DynamoDB cost of a piece of work. */
+export type DeliveryProbe = {
+  pushes(): number;
+  /** Resolves when the gateway's next invocation of this route key has returned. */
+  handled(routeKey: string): Promise<void>;
+  measure(fn: () => Promise<unknown>): Promise<Cost>;
+};
 
 /** Resolves when every socket has a `message` frame with this content (frames for other messages are ignored). */
 function everyoneGets(sockets: readonly WebSocket[], content: string): Promise<void> {
@@ -29,38 +47,30 @@ function everyoneGets(sockets: readonly WebSocket[], content: string): Promise<v
   }))).then(() => undefined);
 }
 
-/**
- * `iterations` sends one after another (latency), then a burst of `burst` sends at once (throughput: messages per
- * second, each reaching every recipient socket). `countPushes` reads how many PostToConnection calls were made.
- */
-export async function measureDelivery(
-  wsUrl: string,
-  conversationId: number,
-  members: readonly Member[],
-  iterations: number,
-  burst: number,
-  countPushes: () => number,
-): Promise<DeliveryPoint> {
+/** `iterations` sends one after another (latency), one more under the DynamoDB meter, then a burst of `burst` at once. */
+export async function measureDelivery(wsUrl: string, conversationId: number, members: ReadonlyArray<{ token: string }>, iterations: number, burst: number, probe: DeliveryProbe): Promise<DeliveryPoint> {
   const perMember = connectionsPerMember(members.length);
   const sockets: WebSocket[] = [];
   for (const member of members) sockets.push(...(await openSockets(`${wsUrl}?token=${encodeURIComponent(member.token)}`, perMember)));
   const [sender, ...recipients] = sockets as [WebSocket, ...WebSocket[]];
   const send = (content: string) => sender.send(JSON.stringify({ action: 'sendMessage', conversationId, content, type: 'text' }));
+  /** One send, timed to the last recipient and to the handler's return. */
+  const sendOnce = async (content: string) => {
+    const delivered = everyoneGets(recipients, content);
+    const handled = probe.handled('sendMessage');
+    const started = performance.now();
+    send(content);
+    const [deliveredMs, handledMs] = await Promise.all([delivered.then(() => performance.now() - started), handled.then(() => performance.now() - started)]);
+    return { deliveredMs, handledMs };
+  };
   try {
-    const latencies: number[] = [];
-    const pushesBefore = countPushes();
     const warmup = Math.min(3, iterations);
-    for (let i = 0; i < warmup + iterations; i++) {
-      const content = `delivery ${members.length} #${i}`;
-      const delivered = everyoneGets(recipients, content);
-      const acked = everyoneReceives([sender]);
-      const started = performance.now();
-      send(content);
-      await delivered;
-      if (i >= warmup) latencies.push(performance.now() - started);
-      await acked;
-    }
-    const pushesPerMessage = (countPushes() - pushesBefore) / (warmup + iterations);
+    const pushesBefore = probe.pushes();
+    const runs = [];
+    for (let i = 0; i < warmup + iterations; i++) runs.push(await sendOnce(`delivery ${members.length} #${i}`));
+    const pushesPerMessage = (probe.pushes() - pushesBefore) / runs.length;
+    const measured = runs.slice(warmup);
+    const cost = await probe.measure(() => sendOnce(`metered ${members.length}`));
 
     const contents = Array.from({ length: burst }, (_, i) => `burst ${members.length} #${i}`);
     const allDelivered = Promise.all(contents.map((content) => everyoneGets(recipients, content)));
@@ -69,7 +79,15 @@ export async function measureDelivery(
     await allDelivered;
     const messagesPerSecond = burst / ((performance.now() - started) / 1000);
 
-    return { members: members.length, recipientSockets: recipients.length, messagesPerSecond, pushesPerMessage, ...summarize(latencies) };
+    return {
+      members: members.length,
+      recipientSockets: recipients.length,
+      messagesPerSecond,
+      pushesPerMessage,
+      handler: summarize(measured.map((r) => r.handledMs)),
+      cost,
+      ...summarize(measured.map((r) => r.deliveredMs)),
+    };
   } finally {
     await Promise.all(sockets.map((socket) => new Promise((resolve) => {
       socket.once('close', resolve);

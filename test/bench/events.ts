@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpRoute } from '../../shared/routes.ts';
+import type { HttpRoute, WsRoute } from '../../shared/routes.ts';
 
 /**
  * A request as API Gateway's HTTP API hands it to a Lambda (payload 2.0), for invoking a handler without the
@@ -40,4 +40,33 @@ export function httpEvent({ route, path, token, body }: BenchRequest): APIGatewa
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
     isBase64Encoded: false,
   };
+}
+
+/**
+ * A WebSocket API event as API Gateway sends it after the $connect authorizer let the user in (its context rides on
+ * every event), or, for the authorizer itself, the REQUEST authorizer event with `?token=`.
+ */
+export type BenchWsRequest = { route: WsRoute; userId: number; token: string; connectionId: string; frame?: Record<string, unknown> };
+
+export function wsEvent({ route, userId, token, connectionId, frame }: BenchWsRequest, authorizer = false): unknown {
+  const eventType = route.routeKey === '$connect' ? 'CONNECT' : route.routeKey === '$disconnect' ? 'DISCONNECT' : 'MESSAGE';
+  const now = Date.now();
+  const requestContext = {
+    routeKey: route.routeKey,
+    eventType,
+    messageDirection: 'IN',
+    stage: 'bench',
+    connectedAt: now,
+    requestTimeEpoch: now,
+    requestTime: new Date(now).toUTCString(),
+    requestId: randomUUID(),
+    extendedRequestId: randomUUID(),
+    domainName: 'bench.local',
+    connectionId,
+    apiId: 'bench',
+    identity: { sourceIp: '127.0.0.1', userAgent: 'bench' },
+    ...(authorizer ? {} : { authorizer: { principalId: String(userId), userId } }),
+  };
+  if (authorizer) return { type: 'REQUEST', methodArn: 'arn:aws:execute-api:local:000000000000:bench/bench/$connect', headers: {}, queryStringParameters: { token }, stageVariables: {}, requestContext };
+  return { requestContext, isBase64Encoded: false, ...(frame ? { body: JSON.stringify(frame) } : {}) };
 }

@@ -26,7 +26,7 @@ export async function openSockets(url: string, count: number): Promise<WebSocket
 }
 
 /** Resolves when every socket has received one more frame. */
-export function everyoneReceives(sockets: readonly WebSocket[]): Promise<void> {
+function everyoneReceives(sockets: readonly WebSocket[]): Promise<void> {
   return Promise.all(sockets.map((socket) => once(socket, 'message'))).then(() => undefined);
 }
 

@@ -4,6 +4,7 @@ import { join, resolve } from 'node:path';
 import { startLocalStack } from '../../infra/local/stack.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureDynamoFloor, measureRelayFloor } from './floor.ts';
+import { recipientSockets } from './delivery.ts';
 import { renderReport, type BenchResults } from './report.ts';
 
 /**
@@ -15,8 +16,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = join(ROOT, 'bench-results');
 
 const SIZES = quick
-  ? { floorIterations: 30, recipients: [2, 10, 100], dynamoIterations: 50, conversations: 20, contacts: 20, historyMessages: 1_000, httpSeconds: 1, samples: 10, sendMembers: [2, 10, 100], historySizes: [200, 1_000, 2_000], getlistSizes: [5, 20], coldRuns: 1, durationRuns: 10 }
-  : { floorIterations: 200, recipients: [2, 10, 100, 500], dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], coldRuns: 5, durationRuns: 50 };
+  ? { floorIterations: 30, deliveryMembers: [2, 10, 100], deliveryIterations: 10, burst: 5, dynamoIterations: 50, conversations: 20, contacts: 20, historyMessages: 1_000, httpSeconds: 1, samples: 10, sendMembers: [2, 10, 100], historySizes: [200, 1_000, 2_000], getlistSizes: [5, 20], coldRuns: 1, durationRuns: 10 }
+  : { floorIterations: 200, deliveryMembers: [2, 10, 100, 500], deliveryIterations: 50, burst: 20, dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], coldRuns: 5, durationRuns: 50 };
 
 /** The handlers' settings for the run: limits raised so the bench measures speed, not throttling; logs at WARN. */
 const HANDLER_ENV = {
@@ -39,7 +40,8 @@ async function main(): Promise<void> {
     // The data layer reads its configuration at import, so the sections that use it load after the stack has set it.
     const { runSections } = await import('./sections.ts');
     log('floor: bare ws relay');
-    const relay = await measureRelayFloor(SIZES.recipients, SIZES.floorIterations);
+    // The same recipient counts as the delivery table, so each row has its own floor.
+    const relay = await measureRelayFloor(SIZES.deliveryMembers.map(recipientSockets), SIZES.floorIterations);
     log('floor: DynamoDB Local conditional PutItem + Query');
     const dynamo = await measureDynamoFloor(stack.dynamoEndpoint, stack.tableName, SIZES.dynamoIterations);
     const sections = await runSections(stack, SIZES, log, join(OUT, 'tmp'));

@@ -1,13 +1,15 @@
 import bcrypt from 'bcryptjs';
 import { config } from '../../shared/config.ts';
-import { httpRoutes } from '../../shared/routes.ts';
+import { httpRoutes, wsRoutes, WS } from '../../shared/routes.ts';
 import { invoke, loadHandler } from '../../infra/local/lambda.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { Api } from '../support/client.ts';
-import { buildWorld, extraSamples, httpCases, routeSamples } from './cases.ts';
-import { capacityMeter, type Cost } from './capacity.ts';
+import { buildWorld, extraSamples, httpCases, routeSamples, type World } from './cases.ts';
+import { capacityMeter, type Cost, type Meter } from './capacity.ts';
 import { ASSUMED_MEMORY_MB, messageScenario, type CostScenario } from './cost.ts';
-import { httpEvent, type BenchRequest } from './events.ts';
+import { httpEvent, wsEvent, type BenchRequest } from './events.ts';
+import { measureDelivery, type DeliveryPoint, type DeliveryProbe } from './delivery.ts';
+import { seedGroup } from './fixtures.ts';
 import { describeHttp, loadTest, type HttpResult } from './http.ts';
 import { getlistScale, historyScale, sendScale, type GetlistScalePoint, type HistoryScalePoint, type SendScalePoint } from './scale.ts';
 import { measureColdStarts, type ColdStart, type ColdStartCase } from './coldstart.ts';
@@ -18,6 +20,7 @@ import type { Log, Sizes } from './main.ts';
 export type Sections = {
   fixtures: { users: number; conversations: number; contacts: number; historyMessages: number; seconds: number; bcryptCost: number };
   capacity: Array<{ name: string; status: number } & Cost>;
+  delivery: DeliveryPoint[];
   handlerMs: Record<string, Summary>;
   bcrypt: Summary;
   cost: CostScenario[];
@@ -28,7 +31,7 @@ export type Sections = {
 
 export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmpDir: string): Promise<Sections> {
   const api = new Api(stack.httpUrl);
-  const maxMembers = Math.max(100, ...sizes.sendMembers);
+  const maxMembers = Math.max(100, ...sizes.sendMembers, ...sizes.deliveryMembers);
 
   log('fixtures: users, contacts, conversations and messages through the data layer (BatchWrite)');
   const seeding = Date.now();
@@ -39,7 +42,18 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   for (const sample of Object.values(samples)) await call(api, sample());
 
   log('round trips and consumed capacity per operation');
-  const capacity = await measureCapacity(api, samples);
+  const meter = await capacityMeter();
+  const capacity = await measureCapacity(meter, api, samples);
+
+  log(`live delivery over WebSocket to ${sizes.deliveryMembers.join(', ')} online members`);
+  const delivery: DeliveryPoint[] = [];
+  const probe = deliveryProbe(stack, meter);
+  for (const members of sizes.deliveryMembers) {
+    const { conversationId, users } = await deliveryConversation(world, members);
+    const point = await measureDelivery(stack.wsUrl, conversationId, users, sizes.deliveryIterations, sizes.burst, probe);
+    log(`  ${members} members (${point.recipientSockets} sockets): p50 ${point.p50.toFixed(1)} ms, ${point.messagesPerSecond.toFixed(1)} msg/s`);
+    delivery.push(point);
+  }
 
   log('handler durations (direct invocation, for the Lambda cost estimate)');
   const handlerMs: Record<string, Summary> = {};
@@ -49,7 +63,7 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   }
   const hash = await bcrypt.hash('bench-password-1', config.bcryptCost);
   const bcryptMs = summarize(await timeEach(sizes.durationRuns, () => bcrypt.compare('bench-password-1', hash)));
-  const cost = estimateCosts(world.groupSize, capacity, handlerMs);
+  const cost = estimateCosts(world.groupSize, capacity, handlerMs, delivery);
 
   log('HTTP endpoints with autocannon, concurrency 1 and 32');
   const http: HttpResult[] = [];
@@ -69,54 +83,104 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   const getlist = await getlistScale(api, world.peer, sizes.getlistSizes, sizes.samples);
 
   log('cold starts: bundle each function, answer a first event in a fresh node process');
-  const coldStarts = await measureColdStarts(coldStartCases(samples), `${tmpDir}/bundles`, sizes.coldRuns);
+  const coldStarts = await measureColdStarts(coldStartCases(samples, world), `${tmpDir}/bundles`, sizes.coldRuns);
 
-  return { fixtures, capacity, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts };
+  return { fixtures, capacity, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts };
 }
 
 async function call(api: Api, request: BenchRequest) {
   return api.request(request.route.method, request.path, { token: request.token, ...(request.body === undefined ? {} : { body: request.body }) });
 }
 
-async function measureCapacity(api: Api, samples: Record<string, () => BenchRequest>) {
-  const meter = await capacityMeter();
+async function measureCapacity(meter: Meter, api: Api, samples: Record<string, () => BenchRequest>) {
   const rows: Sections['capacity'] = [];
-  try {
-    for (const [name, sample] of Object.entries(samples)) {
-      let status = 0;
-      const cost = await meter.measure(async () => void (status = (await call(api, sample())).status));
-      rows.push({ name, status, ...cost });
-    }
-  } finally {
-    meter.detach();
+  for (const [name, sample] of Object.entries(samples)) {
+    let status = 0;
+    const cost = await meter.measure(async () => void (status = (await call(api, sample())).status));
+    rows.push({ name, status, ...cost });
   }
   return rows;
 }
 
-/** Every function, answering its representative request; a route without one answers an unauthenticated request. */
-function coldStartCases(samples: Record<string, () => BenchRequest>): ColdStartCase[] {
-  return httpRoutes.map((route) => {
+function deliveryProbe(stack: LocalStack, meter: Meter): DeliveryProbe {
+  let pushes = 0;
+  stack.ws.on('push', () => pushes++);
+  return {
+    pushes: () => pushes,
+    handled: (routeKey) => new Promise((resolve) => {
+      const onHandled = (key: string) => {
+        if (key !== routeKey) return;
+        stack.ws.off('handled', onHandled);
+        resolve();
+      };
+      stack.ws.on('handled', onHandled);
+    }),
+    measure: (fn) => meter.measure(fn),
+  };
+}
+
+/** Two members: the owner's single conversation; more: a fresh group of the owner and the first of the crowd. */
+async function deliveryConversation(world: World, members: number) {
+  if (members === 2) return { conversationId: world.single, users: [world.owner, world.peer] };
+  const users = [world.owner, ...world.crowd.slice(0, members - 1)];
+  return { conversationId: await seedGroup(users.map((u) => u.id)), users };
+}
+
+/**
+ * Every function, answering its representative request: HTTP routes the samples (an unauthenticated request where
+ * a route has none), WebSocket routes a frame from the owner's connection, the $connect authorizer the owner's token.
+ */
+function coldStartCases(samples: Record<string, () => BenchRequest>, world: World): ColdStartCase[] {
+  const http = httpRoutes.map((route) => {
     const sample = samples[route.name];
     return { name: route.name, entry: route.entry, event: () => httpEvent(sample ? sample() : { route, path: route.path.replace(/\{\w+\}/g, '1') }) };
   });
+  const frames: Partial<Record<keyof typeof WS, Record<string, unknown>>> = {
+    fallback: { action: 'unknown' },
+    sendMessage: { action: 'sendMessage', conversationId: world.single, content: 'cold', type: 'text' },
+    markRead: { action: 'markRead', conversationId: world.history.conversationId, messageId: world.history.deepCursor },
+    typing: { action: 'typing', conversationId: world.single },
+    ping: { action: 'ping' },
+  };
+  const caller = { userId: world.owner.id, token: world.owner.token };
+  const ws = (Object.entries(WS) as Array<[keyof typeof WS, (typeof wsRoutes)[number]]>).flatMap(([key, route]) => {
+    const request = () => ({ route, ...caller, connectionId: `cold${Math.random().toString(36).slice(2, 10)}`, frame: frames[key] });
+    const authorizer = route.authorizer;
+    return [
+      { name: route.name, entry: route.entry, event: () => wsEvent(request()) },
+      ...(authorizer ? [{ name: authorizer.name, entry: authorizer.entry, event: () => wsEvent(request(), true) }] : []),
+    ];
+  });
+  return [...http, ...ws];
 }
 
 /** Dollars per million messages for a 1:1 chat and a group, from the measured units and handler durations. */
-function estimateCosts(groupSize: number, capacity: Sections['capacity'], handlerMs: Record<string, Summary>): CostScenario[] {
+function estimateCosts(groupSize: number, capacity: Sections['capacity'], handlerMs: Record<string, Summary>, delivery: DeliveryPoint[]): CostScenario[] {
   const row = (name: string) => {
     const found = capacity.find((r) => r.name === name);
     if (!found) throw new Error(`no capacity measurement for ${name}`);
     return found;
   };
   const common = [
-    `Lambda arm64 at ${ASSUMED_MEMORY_MB} MB, billed for the p50 handler duration measured here (direct invocation, warm), rounded up to 1 ms`,
+    `Lambda arm64 at ${ASSUMED_MEMORY_MB} MB, billed for the p50 handler duration measured here (warm), rounded up to 1 ms`,
     'DynamoDB units as DynamoDB Local reported them (ReturnConsumedCapacity TOTAL) for one send, transactions recounted per item as AWS bills them (2 units per KB of each item; see the table above)',
-    'every recipient online with one connection: one PostToConnection (one WebSocket message, < 32 KB) each',
-    'connection-minutes are billed per connected user, not per message: see the note below the table',
+    'every message < 32 KB, so one WebSocket message per frame in and per PostToConnection out',
   ];
+  const overWs = delivery.flatMap((point) =>
+    point.members === 2 || point.members === groupSize
+      ? [messageScenario(`${point.members === 2 ? '1:1 chat' : `group of ${groupSize}`} over WebSocket (sendMessage)`, {
+          cost: point.cost,
+          handlerMs: point.handler.p50,
+          httpRequests: 0,
+          wsMessages: 1 + point.pushesPerMessage,
+          assumptions: [...common, 'WebSocket: the frame in plus the PostToConnection calls counted in the delivery run (every member online: two connections each in a 1:1 chat, one each in the group, the ack to the sender included); handler duration from the frame leaving the sender to the handler returning'],
+        })]
+      : [],
+  );
   const groupName = `message/send (group of ${groupSize})`;
-  return [
-    messageScenario('1:1 chat (POST /message/send)', { cost: row('messageSend'), handlerMs: handlerMs.messageSend!.p50, httpRequests: 1, wsMessages: 1, assumptions: common }),
-    messageScenario(`group of ${groupSize} (POST /message/send)`, { cost: row(groupName), handlerMs: handlerMs[groupName]!.p50, httpRequests: 1, wsMessages: groupSize - 1, assumptions: common }),
+  const overHttp = [
+    messageScenario('1:1 chat (POST /message/send)', { cost: row('messageSend'), handlerMs: handlerMs.messageSend!.p50, httpRequests: 1, wsMessages: 1, assumptions: [...common, 'HTTP send: the request plus one PostToConnection per other member (one connection each, assumed: measured with nobody online); handler duration by direct invocation'] }),
+    messageScenario(`group of ${groupSize} (POST /message/send)`, { cost: row(groupName), handlerMs: handlerMs[groupName]!.p50, httpRequests: 1, wsMessages: groupSize - 1, assumptions: [] }),
   ];
+  return [...overWs, ...overHttp];
 }
