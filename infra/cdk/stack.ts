@@ -3,7 +3,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { Alarm, ComparisonOperator, MathExpression, TreatMissingData, type IMetric } from 'aws-cdk-lib/aws-cloudwatch';
+import { ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
 import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
@@ -46,9 +46,6 @@ const HTTP_CORS = {
   exposeHeaders: ['retry-after'],
   maxAge: Duration.minutes(10),
 };
-
-/** CloudWatch allows at most 10 metrics in one metric-math alarm. */
-const METRICS_PER_ALARM = 10;
 
 export type ChatStackProps = StackProps & {
   /** The route table's rows; tests pass extra rows to prove a new row needs no extra wiring. */
@@ -270,30 +267,22 @@ export class ChatStack extends Stack {
     return new LogGroup(this, id, { retention: SETTINGS.logRetention, removalPolicy: RemovalPolicy.DESTROY });
   }
 
-  /**
-   * Errors and throttles summed over up to ten functions per alarm (CloudWatch's metric-math limit): a handful of
-   * alarms instead of two per function, because every alarm is billed each month, traffic or not.
-   */
+  /** An alarm on each function's errors and on its throttles, so the alarm itself names the function at fault. */
   private alarms(functions: NodejsFunction[]): void {
     // Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and alarms carry no user data.
     const topic = new Topic(this, 'AlarmTopic', { displayName: 'chat-backend alarms', enforceSSL: true });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Subscribe an email or pager here' });
-
-    const signals: Array<[string, (fn: NodejsFunction) => IMetric]> = [
-      ['Errors', (fn) => fn.metricErrors({ period: Duration.minutes(5), statistic: 'Sum' })],
-      ['Throttles', (fn) => fn.metricThrottles({ period: Duration.minutes(5), statistic: 'Sum' })],
-    ];
-    for (let start = 0, group = 1; start < functions.length; start += METRICS_PER_ALARM, group++) {
-      const members = functions.slice(start, start + METRICS_PER_ALARM);
-      for (const [signal, metric] of signals) {
-        const usingMetrics = Object.fromEntries(members.map((fn, i) => [`f${i}`, metric(fn)]));
-        const alarm = new Alarm(this, `Function${signal}Alarm${group}`, {
-          metric: new MathExpression({ expression: Object.keys(usingMetrics).join('+'), usingMetrics, period: Duration.minutes(5), label: `${signal} (sum)` }),
+    const period = Duration.minutes(5);
+    for (const fn of functions) {
+      const name = fn.node.id.replace(/Function$/, '');
+      const signals = { Errors: fn.metricErrors({ period, statistic: 'Sum' }), Throttles: fn.metricThrottles({ period, statistic: 'Sum' }) };
+      for (const [signal, metric] of Object.entries(signals)) {
+        const alarm = metric.createAlarm(this, `${name}${signal}Alarm`, {
           threshold: 1,
           evaluationPeriods: 1,
           comparisonOperator: ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
           treatMissingData: TreatMissingData.NOT_BREACHING,
-          alarmDescription: `Lambda ${signal.toLowerCase()} in any of: ${members.map((fn) => fn.node.id.replace(/Function$/, '')).join(', ')}`,
+          alarmDescription: `${name}: Lambda ${signal.toLowerCase()} in the last 5 minutes`,
         });
         alarm.addAlarmAction(new SnsAction(topic));
       }

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { httpRoutes, routes, wsRoutes, type Access } from '../../shared/routes.ts';
+import { httpRoutes, routes, wsRoutes } from '../../shared/routes.ts';
 import { TABLE_SCHEMA } from '../../shared/data/table.ts';
-import { actionsOf, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
+import { actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
 
 /** Synthesized once for the file, from the real route table. */
 const { app, stack, template } = synthChatStack();
@@ -11,18 +11,6 @@ const resources = template.toJSON().Resources as Record<string, CfnResource>;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const tableId = ofType('AWS::DynamoDB::Table')[0]![0];
 const secretId = ofType('AWS::SecretsManager::Secret')[0]![0];
-
-/** What the issue promises, written out independently of infra/cdk/permissions.ts. */
-function expectedActions(access: Access): string[] {
-  const read = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query'];
-  const write = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
-  return [
-    'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue',
-    ...read, ...(access.table === 'readwrite' ? write : []),
-    ...(access.bucket ? ['s3:GetObject'] : []), ...(access.bucket === 'readwrite' ? ['s3:PutObject'] : []),
-    ...(access.connections ? ['execute-api:ManageConnections'] : []),
-  ].sort();
-}
 
 describe('the stack is built from the route table', () => {
   it('has one function per row, and no other function', () => {
@@ -149,17 +137,14 @@ describe('operations', () => {
     });
   });
 
-  it('alarms on the errors and the throttles of every function', () => {
+  it('alarms on the errors and the throttles of every function, notifying the alarm topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
+    const topicId = ofType('AWS::SNS::Topic')[0]![0];
     for (const metricName of ['Errors', 'Throttles']) {
-      const watched = alarms
-        .flatMap((alarm) => alarm.Metrics as Array<{ MetricStat?: { Metric: { MetricName: string; Dimensions: Array<{ Value: { Ref: string } }> } } }>)
-        .filter((query) => query.MetricStat?.Metric.MetricName === metricName)
-        .map((query) => query.MetricStat!.Metric.Dimensions[0]!.Value.Ref)
-        .sort();
-      expect(watched, metricName).toEqual(routes.map((row) => logicalIdOf(stack, functionOf(stack, row))).sort());
+      const watched = alarms.filter((alarm) => alarm.MetricName === metricName && alarm.Namespace === 'AWS/Lambda');
+      expect(watched.map((alarm) => alarm.Dimensions[0].Value.Ref).sort(), metricName).toEqual(routes.map((row) => logicalIdOf(stack, functionOf(stack, row))).sort());
+      for (const alarm of watched) expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] });
     }
-    for (const alarm of alarms) expect(alarm.AlarmActions).toHaveLength(1);
   });
 
   it('outputs the HTTP API URL, the WebSocket URL, the table and the bucket', () => {

@@ -4,7 +4,7 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import type { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { createChatApp } from '../../infra/cdk/create-app.ts';
 import type { ChatStack, ChatStackProps } from '../../infra/cdk/stack.ts';
-import type { Route } from '../../shared/routes.ts';
+import type { Access, Route } from '../../shared/routes.ts';
 
 /**
  * Synthesizes the app the way `cdk synth` does, minus esbuild (test/infra/bundling.test.ts covers the bundles):
@@ -43,4 +43,16 @@ export function statementsOf(stack: ChatStack, template: Template, row: Route): 
 
 export function actionsOf(statements: Statement[]): string[] {
   return [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
+}
+
+/** What issue 5 promises each access level may do, written out independently of infra/cdk/permissions.ts. */
+export function expectedActions(access: Access): string[] {
+  const read = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query'];
+  const write = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+  return [
+    'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue',
+    ...read, ...(access.table === 'readwrite' ? write : []),
+    ...(access.bucket ? ['s3:GetObject'] : []), ...(access.bucket === 'readwrite' ? ['s3:PutObject'] : []),
+    ...(access.connections ? ['execute-api:ManageConnections'] : []),
+  ].sort();
 }
