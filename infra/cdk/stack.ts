@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { CfnApi, CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -10,7 +10,7 @@ import { ManagedPolicy, PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-
 import { Architecture, Runtime, type IFunction } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { BlockPublicAccess, Bucket, BucketEncryption, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
+import { BlockPublicAccess, Bucket, CfnBucket, BucketEncryption, HttpMethods, ObjectOwnership } from 'aws-cdk-lib/aws-s3';
 import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
@@ -32,7 +32,7 @@ export const SETTINGS = {
   httpThrottle: { rateLimit: 200, burstLimit: 400 },
   webSocketThrottle: { rateLimit: 100, burstLimit: 200 },
   webSocketStageName: 'prod',
-  /** Uploads that were started and never finished (multipart) or never attached to a message are removed. */
+  /** Multipart uploads a client started and never finished are aborted (their parts are billed until then). */
   incompleteUploadDays: 1,
   /** Browsers upload straight to S3 with presigned POST/PUT from any origin (the URL itself is the credential). */
   uploadCorsOrigins: ['*'],
@@ -138,7 +138,7 @@ export class ChatStack extends Stack {
         exposedHeaders: ['ETag'],
         maxAge: 3000,
       }],
-      lifecycleRules: [{ id: 'abandoned-uploads', abortIncompleteMultipartUploadAfter: Duration.days(SETTINGS.incompleteUploadDays) }],
+      lifecycleRules: [{ id: 'abandoned-multipart-uploads', abortIncompleteMultipartUploadAfter: Duration.days(SETTINGS.incompleteUploadDays) }],
     });
   }
 
@@ -196,24 +196,22 @@ export class ChatStack extends Stack {
       JWT_SECRET_ARN: secret.secretArn,
       NODE_OPTIONS: '--enable-source-maps',
     };
+    // Object keys and connection ids are only known at run time: the only wildcards, each acknowledged where granted.
+    const acknowledgeWildcard = (resource: string) => Validations.of(role).acknowledge({
+      id: `AwsSolutions-IAM5[Resource::${resource}]`,
+      reason: 'Object keys and connection ids are chosen at run time; the actions stay exactly those the route row declares.',
+    });
     if (row.access.bucket) {
       allow(BUCKET_ACTIONS[row.access.bucket], [bucket.arnForObjects('*')]);
+      acknowledgeWildcard(`<${this.getLogicalId(bucket.node.defaultChild as CfnBucket)}.Arn>/*`);
       environment.BUCKET_NAME = bucket.bucketName;
     }
     if (row.access.connections) {
       if (!webSocketStage) throw new Error(`Route ${row.name} pushes to WebSocket connections, but the route table has no WebSocket rows`);
-      allow(CONNECTIONS_ACTIONS, [this.formatArn({ service: 'execute-api', resource: webSocketStage.api.apiId, resourceName: `${webSocketStage.stageName}/*/@connections/*` })]);
+      const connections = `${webSocketStage.stageName}/*/@connections/*`;
+      allow(CONNECTIONS_ACTIONS, [this.formatArn({ service: 'execute-api', resource: webSocketStage.api.apiId, resourceName: connections })]);
+      acknowledgeWildcard(`arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.getLogicalId(webSocketStage.api.node.defaultChild as CfnApi)}>/${connections}`);
       environment.WS_CALLBACK_URL = webSocketStage.callbackUrl;
-    }
-    const wildcards = [
-      row.access.bucket && `Resource::<${this.getLogicalId(bucket.node.defaultChild as never)}.Arn>/*`,
-      row.access.connections && webSocketStage && `Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.getLogicalId(webSocketStage.api.node.defaultChild as never)}>/${webSocketStage.stageName}/*/@connections/*`,
-    ].filter((finding): finding is string => typeof finding === 'string');
-    for (const finding of wildcards) {
-      Validations.of(role).acknowledge({
-        id: `AwsSolutions-IAM5[${finding}]`,
-        reason: 'Object keys and connection ids are only known at run time; the actions are limited to what the route row declares.',
-      });
     }
 
     const fn = new NodejsFunction(this, `${row.name}Function`, {
