@@ -1,4 +1,5 @@
 import type { Cost } from './capacity.ts';
+import { SETTINGS } from '../../infra/cdk/stack.ts';
 
 /* The AWS bill for a message, from what the bench measured: list prices, billable quantities, scenarios. */
 
@@ -39,8 +40,8 @@ export function costPerMillion(work: MessageWork): CostBreakdown {
 
 export type CostScenario = { name: string; work: MessageWork; perMillion: CostBreakdown; assumptions: string[] };
 
-/** Lambda memory assumed for every function (the local runtime reports the same). */
-export const ASSUMED_MEMORY_MB = 1024;
+/** Every function's memory size, as the CDK stack deploys it. */
+export const LAMBDA_MEMORY_MB = SETTINGS.functionMemoryMb;
 
 /**
  * One message handled by a Lambda: the API charge (HTTP request, or WebSocket frames in and out), one invocation
@@ -52,7 +53,7 @@ export function messageScenario(name: string, input: { cost: Cost; handlerMs: nu
     wsMessages: input.wsMessages,
     lambdaInvocations: 1,
     lambdaMs: input.handlerMs,
-    memoryMb: ASSUMED_MEMORY_MB,
+    memoryMb: LAMBDA_MEMORY_MB,
     readUnits: input.cost.readUnits,
     writeUnits: input.cost.writeUnitsAws,
   };

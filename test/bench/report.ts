@@ -83,7 +83,7 @@ export function renderReport(r: BenchResults): string {
   out.push(`Assumptions: ${[...new Set(r.cost.flatMap((c) => c.assumptions))].join('; ')}. Connection-minutes: a user online 8 h a day is 14,400 connection-minutes a month, $${((14_400 * PRICES.wsConnectionMinutePerMillion) / 1e6).toFixed(4)} per user-month whatever they send. Not included: data transfer, CloudWatch logs, the $connect/$disconnect invocations, Secrets Manager.`);
 
   out.push('## 5. Cold start per function');
-  out.push('Each function bundled with esbuild (bundle, minify, ESM, platform node, AWS SDK included); then, per run, a fresh `node` process imports the bundle and answers one real event against DynamoDB Local (WebSocket functions: a frame from a connection the local gateway does not know, so their pushes get 410). p50 of the runs; "process" includes starting node itself.');
+  out.push(`Each function bundled exactly as the CDK stack bundles it (\`infra/cdk/bundling.ts\`: esbuild, ESM, minified, target node22, AWS SDK included, source map beside it and not counted); then, per run, a fresh \`node --enable-source-maps\` process (the stack's NODE_OPTIONS; Node ${m.node} here, 22 on Lambda) imports the bundle and answers one real event against DynamoDB Local (WebSocket functions: a frame from a connection the local gateway does not know, so their pushes get 410). p50 of the runs; "process" includes starting node itself.`);
   out.push(table(['function', 'bundle KB', 'load ms', 'first answer ms', 'load + answer ms', 'process ms', 'status', 'runs'], r.coldStarts.map((c) => [c.name, kb(c.bytes), fmt(c.loadMs), fmt(c.firstInvokeMs), fmt(c.loadAndAnswerMs), fmt(c.processMs), String(c.status), c.runs])));
 
   out.push('## 6. Scale of work');

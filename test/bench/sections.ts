@@ -6,7 +6,7 @@ import type { LocalStack } from '../../infra/local/stack.ts';
 import { Api } from '../support/client.ts';
 import { buildWorld, extraSamples, httpCases, routeSamples, type World } from './cases.ts';
 import { capacityMeter, type Cost, type Meter } from './capacity.ts';
-import { ASSUMED_MEMORY_MB, messageScenario, type CostScenario } from './cost.ts';
+import { LAMBDA_MEMORY_MB, messageScenario, type CostScenario } from './cost.ts';
 import { httpEvent, wsEvent, type BenchRequest } from './events.ts';
 import { measureDelivery, type DeliveryPoint, type DeliveryProbe } from './delivery.ts';
 import { seedGroup } from './fixtures.ts';
@@ -162,7 +162,7 @@ function estimateCosts(groupSize: number, capacity: Sections['capacity'], handle
     return found;
   };
   const common = [
-    `Lambda arm64 at ${ASSUMED_MEMORY_MB} MB, billed for the p50 handler duration measured here (warm), rounded up to 1 ms`,
+    `Lambda arm64 at ${LAMBDA_MEMORY_MB} MB (the CDK stack's setting), billed for the p50 handler duration measured here (warm), rounded up to 1 ms`,
     'DynamoDB units as DynamoDB Local reported them (ReturnConsumedCapacity TOTAL) for one send, transactions recounted per item as AWS bills them (2 units per KB of each item; see the table above)',
     'every message < 32 KB, so one WebSocket message per frame in and per PostToConnection out',
   ];
