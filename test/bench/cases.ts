@@ -1,7 +1,7 @@
 import { HTTP } from '../../shared/routes.ts';
 import type { BenchRequest } from './events.ts';
 import type { HttpCase } from './http.ts';
-import { seedContacts, seedGroup, seedMessages, seedSingle, seedUsers, type BenchUser } from './fixtures.ts';
+import { BENCH_PASSWORD, seedContacts, seedGroup, seedMessages, seedSingle, seedUsers, type BenchUser } from './fixtures.ts';
 
 /**
  * The data every section measures against, and one representative request per route. `owner` has the issue's
@@ -47,7 +47,7 @@ export function routeSamples(w: World): Partial<Record<keyof typeof HTTP, Sample
   const { owner, peer, stranger } = w;
   let sent = 0;
   return {
-    userRegister: () => ({ route: HTTP.userRegister, path: '/user/register', body: { username: `reg_${Math.random().toString(36).slice(2, 12)}`, password: 'bench-password-1', nickname: 'bench' } }),
+    userRegister: () => ({ route: HTTP.userRegister, path: '/user/register', body: { username: `reg_${Math.random().toString(36).slice(2, 12)}`, password: BENCH_PASSWORD, nickname: 'bench' } }),
     userLogin: () => ({ route: HTTP.userLogin, path: '/user/login', body: { username: owner.username, password: owner.password } }),
     userProfile: () => ({ route: HTTP.userProfile, path: '/user/profile', token: owner.token }),
     userProfileById: () => ({ route: HTTP.userProfileById, path: `/user/profile/${peer.id}`, token: owner.token }),

@@ -1,4 +1,5 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import pLimit from 'p-limit';
 import { newId, idTime } from '../../shared/ids.ts';
 import { hashPassword } from '../../shared/auth/passwords.ts';
 import { issueToken } from '../../shared/auth/tokens.ts';
@@ -15,6 +16,13 @@ import { messageKey, type MessageRecord } from '../../shared/data/messages.ts';
  * Items are the same shape the handlers write, so the handlers cannot tell the difference.
  */
 export type BenchUser = { id: number; username: string; password: string; token: string };
+
+/**
+ * Fixture writes go out at most 8 at a time, 100 items (4 BatchWrites) each: a burst of hundreds of requests makes
+ * DynamoDB Local accept connections slower than the data layer's 1 s connection timeout on a busy machine.
+ */
+const fixtureLimit = pLimit(8);
+const put = (items: readonly Record<string, unknown>[]) => Promise.all(chunk(items, 100).map((part) => fixtureLimit(() => batchPut(part))));
 
 export const BENCH_PASSWORD = 'bench-password-1';
 let passwordHash: Promise<string> | undefined;
@@ -33,13 +41,13 @@ export async function seedUsers(count: number, prefix: string): Promise<BenchUse
     createdAt,
     tokenVersion: 0,
   }));
-  await batchPut(records.flatMap((user) => [{ ...usernameKey(user.username), userId: user.id }, { ...userKey(user.id), ...user }]));
+  await put(records.flatMap((user) => [{ ...usernameKey(user.username), userId: user.id }, { ...userKey(user.id), ...user }]));
   return Promise.all(records.map(async (user) => ({ id: user.id, username: user.username, password: BENCH_PASSWORD, token: await issueToken(user.id, user.tokenVersion) })));
 }
 
 export async function seedContacts(owner: BenchUser, contacts: readonly BenchUser[]): Promise<void> {
   const createdAt = new Date().toISOString();
-  await batchPut(contacts.map((c) => ({ ...contactKey(owner.id, c.id), ownerId: owner.id, contactId: c.id, username: c.username, nickname: c.username, createdAt })));
+  await put(contacts.map((c) => ({ ...contactKey(owner.id, c.id), ownerId: owner.id, contactId: c.id, username: c.username, nickname: c.username, createdAt })));
 }
 
 function conversationRecord(type: ConversationRecord['type'], memberIds: number[]): ConversationRecord {
@@ -55,26 +63,24 @@ export async function seedSingle(a: BenchUser, b: BenchUser): Promise<number> {
 
 export async function seedGroup(memberIds: number[]): Promise<number> {
   const conversation = conversationRecord('group', memberIds);
-  await putGroupConversation(conversation);
+  await fixtureLimit(() => putGroupConversation(conversation));
   return conversation.id;
 }
 
 /**
- * `count` messages from the sender, oldest first, written 2,000 at a time; then the conversation's count and last
+ * `count` messages from the sender, oldest first; then the conversation's count and last
  * message, as storeMessage would have left them. Returns the ids in order.
  */
 export async function seedMessages(conversationId: number, senderId: number, count: number): Promise<number[]> {
   const ids = Array.from({ length: count }, () => newId());
   const messageFor = (id: number, i: number): MessageRecord => ({ id, conversationId, senderId, content: `fixture message ${i} `.padEnd(80, '.'), type: 'text', sentAt: idTime(id).toISOString() });
-  for (const part of chunk(ids, 2000)) {
-    await batchPut(part.map((id, i) => ({ ...messageKey(conversationId, id), ...messageFor(id, i) })));
-  }
+  await put(ids.map((id, i) => ({ ...messageKey(conversationId, id), ...messageFor(id, i) })));
   const last = messageFor(ids.at(-1)!, count - 1);
-  await db.send(new UpdateCommand({
+  await fixtureLimit(() => db.send(new UpdateCommand({
     TableName: TABLE,
     Key: conversationKey(conversationId),
     UpdateExpression: 'SET lastMessage = :message, lastActivityAt = :at ADD messageCount :count',
     ExpressionAttributeValues: { ':message': last, ':at': last.sentAt, ':count': count },
-  }));
+  })));
   return ids;
 }
