@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import { startDynamoLocal, ensureTable, type DynamoLocal } from './dynamodb-local.ts';
 import { startHttpGateway, type StaticHandler } from './http-gateway.ts';
+import { staticSite } from './static-site.ts';
 
 /**
  * The whole backend on a laptop: DynamoDB Local (the real AWS jar), the table from the shared schema, and the local
@@ -49,7 +50,9 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     JWT_SECRET: options.jwtSecret,
     ...options.env,
   });
-  const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra });
+  // Beside the API: /openapi.json, /docs, the web client at / and its /config.json (same origin, so apiUrl is '').
+  const site = staticSite({ config: () => ({ apiUrl: '', wsUrl: null }) });
+  const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra ?? site });
 
   return {
     httpUrl: http.url,
