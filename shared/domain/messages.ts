@@ -4,6 +4,7 @@ import { listBlockers } from '../data/blocks.ts';
 import { getConversation } from '../data/conversations.ts';
 import { getMessage, queryMessages, storeMessage, type MessageRecord, type MessageType } from '../data/messages.ts';
 import { checkMember } from './conversations.ts';
+import { METRIC, countMetric } from '../observability.ts';
 
 /** A message as clients see it (the seed's Messages model). */
 export type MessageView = {
@@ -54,7 +55,10 @@ export async function storeNewMessage(senderId: number, input: SendInput): Promi
       ...(hiddenFrom.length ? { hiddenFrom } : {}),
     };
     const outcome = await storeMessage(message);
-    if (outcome.stored) return { message, duplicate: false, memberIds };
+    if (outcome.stored) {
+      countMetric(METRIC.messagesSent); // here, not in the HTTP or WebSocket handler: every path that stores counts once
+      return { message, duplicate: false, memberIds };
+    }
     if (outcome.reason === 'not-member') throw new ForbiddenError('你不是该会话的成员');
     if (outcome.reason === 'duplicate') {
       const original = await getMessage(input.conversationId, outcome.originalId);
