@@ -8,8 +8,8 @@ import type { WsRoute } from '../routes.ts';
 export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
   const actions = rows.filter((row) => !row.routeKey.startsWith('$'));
   const actionRows = actions.length
-    ? actions.map((row) => `| \`${row.routeKey}\` | ${row.summary} | ${row.request?.body ? `\`${JSON.stringify(frameSchema(row.request.body))}\`` : ''} |`)
-    : ['| `sendMessage` | send `{conversationId, content, type: "text"|"image", clientMessageId?}` | |', '| `markRead` | `{conversationId, messageId}` | |', '| `typing` | `{conversationId}` | |', '| `ping` | keep-alive | |'];
+    ? actions.map((row) => `| \`${row.routeKey}\` | ${cell(row.summary)} | ${row.request?.body ? `\`${cell(JSON.stringify(frameSchema(row.request.body)))}\`` : ''} |`)
+    : ['| `sendMessage` | `{conversationId, content, type: "text" or "image", clientMessageId?}` | |', '| `markRead` | `{conversationId, messageId}` | |', '| `typing` | `{conversationId}` | |', '| `ping` | keep-alive | |'];
   return [
     '## WebSocket protocol',
     'Connect to `wss://<api>/<stage>?token=<jwt>` (locally: the `wsUrl` in `/config.json`). Without a valid token the `$connect` route refuses the connection. A user may hold several connections; each gets every push.',
@@ -28,6 +28,9 @@ export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
     'A message is stored before it is pushed: after a reconnect, catch up with `GET /message/history/{id}?after=<last id>`. A resend with the same `clientMessageId` is stored once.',
   ].join('\n\n');
 }
+
+/** A pipe inside a table cell would end the cell. */
+const cell = (text: string) => text.replace(/\|/g, '\\|');
 
 function frameSchema(schema: z.ZodType): unknown {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;

@@ -4,6 +4,7 @@ import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestStack } from '../support/stack.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { tinyPng } from '../support/png.ts';
+import { httpRoutes } from '../../shared/routes.ts';
 
 /**
  * The web client (infra/web) in Debian's Chromium, against the real local stack: two browser contexts are two
@@ -30,7 +31,9 @@ afterAll(async () => {
   await stack?.stop();
 });
 
-async function signUp(name: string): Promise<{ page: Page; id: string }> {
+type Person = { page: Page; id: string };
+
+async function signUp(name: string): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${name} page error]`, error));
@@ -45,41 +48,63 @@ async function signUp(name: string): Promise<{ page: Page; id: string }> {
 
 const messageTexts = (page: Page) => page.locator('#messages .message .text').allTextContents();
 
+describe('API reference in Chromium', () => {
+  it('renders every route of the generated document, and the WebSocket protocol', async () => {
+    const page = await browser.newPage();
+    try {
+      await page.goto(`${stack.httpUrl}/docs`);
+      await expect.poll(() => page.locator('.opblock').count(), { timeout: LIVE_MS }).toBe(httpRoutes.length);
+      expect(await page.textContent('.info')).toContain('WebSocket protocol');
+      mkdirSync('test-results', { recursive: true });
+      await page.screenshot({ path: 'test-results/e2e-docs.png' });
+    } finally {
+      await page.close();
+    }
+  });
+});
+
 describe('web client in Chromium', () => {
   it('lets two people chat live, with an image', async () => {
     const alice = await signUp('Alice');
     const bob = await signUp('Bob');
-
-    // Alice adds Bob by id and starts the single conversation with him.
-    await alice.page.fill('#add-contact input[name=id]', bob.id);
-    await alice.page.click('#add-contact button');
-    await alice.page.locator(`#contacts li[data-id="${bob.id}"] input[type=checkbox]`).check();
-    await alice.page.click('#start-conversation');
-    await expect.poll(() => alice.page.textContent('#chat-title'), { timeout: LIVE_MS }).toBe('Bob');
-    await alice.page.fill('#text', 'Hello Bob!');
-    await alice.page.press('#text', 'Enter');
-
-    // Bob sees the conversation arrive without reloading, opens it and reads the message.
-    const bobsConversation = bob.page.locator('#conversations li').first();
-    await bobsConversation.waitFor({ timeout: LIVE_MS });
-    await bobsConversation.click();
-    await expect.poll(() => messageTexts(bob.page), { timeout: LIVE_MS }).toEqual(['Hello Bob!']);
-
-    // Bob answers; it reaches Alice live.
-    await bob.page.fill('#text', 'Hi Alice, got it.');
-    await bob.page.press('#text', 'Enter');
-    await expect.poll(() => messageTexts(alice.page), { timeout: LIVE_MS }).toEqual(['Hello Bob!', 'Hi Alice, got it.']);
-
-    // Alice sends an image: preview first, then straight to storage and on to Bob.
-    await alice.page.setInputFiles('#image-input', { name: 'dot.png', mimeType: 'image/png', buffer: tinyPng(48, 48, [220, 60, 60]) });
-    await alice.page.locator('#image-preview img').waitFor({ state: 'visible' });
-    await alice.page.click('#send');
-    const bobsImage = bob.page.locator('#messages .message img.image');
-    await bobsImage.waitFor({ timeout: LIVE_MS });
-    await expect.poll(() => bobsImage.evaluate((img) => (img as unknown as { complete: boolean; naturalWidth: number }).complete && (img as unknown as { naturalWidth: number }).naturalWidth), { timeout: LIVE_MS }).toBe(48);
-    expect(await bobsImage.getAttribute('src')).toMatch(/^https?:\/\//); // from storage, not a local preview
-
-    mkdirSync('test-results', { recursive: true });
-    await bob.page.screenshot({ path: 'test-results/e2e-conversation.png' });
+    try {
+      await converse(alice, bob);
+    } finally {
+      // The run's artifact, kept on failure too: what each person saw.
+      mkdirSync('test-results', { recursive: true });
+      await bob.page.screenshot({ path: 'test-results/e2e-conversation.png' });
+      await alice.page.screenshot({ path: 'test-results/e2e-conversation-sender.png' });
+    }
   });
 });
+
+async function converse(alice: Person, bob: Person): Promise<void> {
+  // Alice adds Bob by id and starts the single conversation with him.
+  await alice.page.fill('#add-contact input[name=id]', bob.id);
+  await alice.page.click('#add-contact button');
+  await alice.page.locator(`#contacts li[data-id="${bob.id}"] input[type=checkbox]`).check();
+  await alice.page.click('#start-conversation');
+  await expect.poll(() => alice.page.textContent('#chat-title'), { timeout: LIVE_MS }).toBe('Bob');
+  await alice.page.fill('#text', 'Hello Bob!');
+  await alice.page.press('#text', 'Enter');
+
+  // Bob sees the conversation arrive without reloading, opens it and reads the message.
+  const bobsConversation = bob.page.locator('#conversations li').first();
+  await bobsConversation.waitFor({ timeout: LIVE_MS });
+  await bobsConversation.click();
+  await expect.poll(() => messageTexts(bob.page), { timeout: LIVE_MS }).toEqual(['Hello Bob!']);
+
+  // Bob answers; it reaches Alice live.
+  await bob.page.fill('#text', 'Hi Alice, got it.');
+  await bob.page.press('#text', 'Enter');
+  await expect.poll(() => messageTexts(alice.page), { timeout: LIVE_MS }).toEqual(['Hello Bob!', 'Hi Alice, got it.']);
+
+  // Alice sends an image: preview first, then straight to storage and on to Bob.
+  await alice.page.setInputFiles('#image-input', { name: 'dot.png', mimeType: 'image/png', buffer: tinyPng(48, 48, [220, 60, 60]) });
+  await alice.page.locator('#image-preview img').waitFor({ state: 'visible' });
+  await alice.page.click('#send');
+  const bobsImage = bob.page.locator('#messages .message img.image');
+  await bobsImage.waitFor({ timeout: LIVE_MS });
+  await expect.poll(() => bobsImage.evaluate((img) => { const image = img as unknown as { complete: boolean; naturalWidth: number }; return image.complete && image.naturalWidth; }), { timeout: LIVE_MS }).toBe(48);
+  expect(await bobsImage.getAttribute('src')).toMatch(/^https?:\/\//); // from storage, not a local preview
+}
