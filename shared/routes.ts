@@ -57,8 +57,9 @@ export const HTTP = {
   conversationCreate: http({ name: 'conversationCreate', method: 'POST', path: '/conversation/create', entry: 'functions/conversation-create.ts', access: { table: 'readwrite' }, summary: '创建会话', request: { query: schemas.createConversationQuery } }),
   conversationGetlist: http({ name: 'conversationGetlist', method: 'GET', path: '/conversation/getlist', entry: 'functions/conversation-getlist.ts', access: { table: 'read' }, summary: '获取会话列表' }),
   conversationMembers: http({ name: 'conversationMembers', method: 'GET', path: '/conversation/members', entry: 'functions/conversation-members.ts', access: { table: 'read' }, summary: '获取会话成员(不包含用户本身）', request: { query: schemas.conversationQuery } }),
-  messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
-  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite' }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read', bucket: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
+  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read' }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  messageImage: http({ name: 'messageImage', method: 'POST', path: '/message/image', entry: 'functions/message-image.ts', access: { table: 'read', bucket: 'readwrite' }, summary: '上传图片（预签名上传；兼容旧的 multipart 上传）', request: { body: schemas.imageUploadBody, multipart: true } }),
 };
 
 export const httpRoutes: HttpRoute[] = Object.values(HTTP);

@@ -26,9 +26,11 @@ try {
   const stack = await startLocalStack({
     httpPort,
     dataDir: inMemory ? undefined : join(dataDir, 'dynamodb'),
+    s3DataDir: inMemory ? undefined : join(dataDir, 's3'),
     jwtSecret: signingSecret(),
   });
   console.log(`HTTP API: ${stack.httpUrl}`);
+  console.log(`S3 (bucket ${stack.bucketName}): ${stack.s3Endpoint}`);
   console.log(inMemory ? 'Data: in memory (gone when stopped)' : `Data: ${dataDir}`);
   let stopping = false;
   const stop = async () => {

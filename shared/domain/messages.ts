@@ -3,8 +3,10 @@ import { ForbiddenError, ValidationError } from '../errors.ts';
 import { listBlockers } from '../data/blocks.ts';
 import { getConversation } from '../data/conversations.ts';
 import { getMessage, queryMessages, storeMessage, type MessageRecord, type MessageType } from '../data/messages.ts';
+import { headImage } from '../data/images.ts';
 import { checkMember } from './conversations.ts';
 import { METRIC, countMetric } from '../observability.ts';
+import { checkImageKey, checkImageUploaded } from './images.ts';
 
 /** A message as clients see it (the seed's Messages model). */
 export type MessageView = {
@@ -16,6 +18,8 @@ export type MessageView = {
   sent_at: string;
   received_at: string | null;
   clientMessageId?: string;
+  /** Image messages, once passed through withImageUrls (shared/domain/images.ts): a short-lived GET link. */
+  url?: string;
 };
 
 export function toMessageView(message: MessageRecord): MessageView {
@@ -36,12 +40,19 @@ export type SendResult = { message: MessageRecord; duplicate: boolean; memberIds
 
 /**
  * Stores a message (before anything is pushed, so a failed push never loses it). One round trip reads the
- * conversation and who blocks the sender, in parallel; one transaction stores. A resend with the same
- * clientMessageId returns the stored original instead of storing twice.
+ * conversation and who blocks the sender (and, for an image, whether its upload arrived), in parallel; one
+ * transaction stores. A resend with the same clientMessageId returns the stored original instead of storing twice.
  */
 export async function storeNewMessage(senderId: number, input: SendInput): Promise<SendResult> {
-  const [conversation, blockers] = await Promise.all([getConversation(input.conversationId), listBlockers(senderId)]);
+  const isImage = input.type === 'image';
+  if (isImage) checkImageKey(input.content, input.conversationId, senderId);
+  const [conversation, blockers, image] = await Promise.all([
+    getConversation(input.conversationId),
+    listBlockers(senderId),
+    isImage ? headImage(input.content) : undefined,
+  ]);
   const { memberIds } = checkMember(conversation, senderId);
+  if (isImage) checkImageUploaded(image);
   const hiddenFrom = memberIds.filter((id) => blockers.has(id));
   for (;;) {
     const message: MessageRecord = {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { STATUS_BY_CODE, type ErrorCode } from '../errors.ts';
 import { httpRoutes, wsRoutes, type HttpRoute } from '../routes.ts';
 import { RESPONSES, errorEnvelope } from './response-schemas.ts';
+import { legacyImageFields } from '../schemas.ts';
 import { websocketProtocolMarkdown } from './websocket-doc.ts';
 
 /**
@@ -60,10 +61,11 @@ function operation(row: HttpRoute, components: Components) {
   const documented = RESPONSES[row.name];
   if (!documented) throw new Error(`Route ${row.name} has no documented responses in shared/http/response-schemas.ts`);
   const { body, query, params, multipart } = row.request ?? {};
-  const successSchema = toSchema(documented.success.body, 'output', components);
   const responses: Record<string, unknown> = {};
-  for (const status of documented.success.statuses) {
-    responses[status] = { description: STATUS_TEXT[status] ?? 'Success', content: { 'application/json': { schema: successSchema } } };
+  for (const { status, body: reply } of documented.success) {
+    const schema = toSchema(reply, 'output', components);
+    const description = typeof schema.description === 'string' ? schema.description : (STATUS_TEXT[status] ?? 'Success');
+    responses[status] = { description, content: { 'application/json': { schema } } };
   }
   for (const [status, codes] of [...errorCodes(row, documented.errors)].sort(([a], [b]) => a - b)) {
     responses[status] = {
@@ -74,7 +76,11 @@ function operation(row: HttpRoute, components: Components) {
   const requestContent: Record<string, unknown> = {};
   if (body) requestContent['application/json'] = { schema: toSchema(body, 'input', components) };
   if (multipart) {
-    requestContent['multipart/form-data'] = { schema: { type: 'object', properties: { image: { type: 'string', contentEncoding: 'binary' } }, required: ['image'] } };
+    // The seed's upload: the file in `image`, plus the route's text fields.
+    const fields = toSchema(legacyImageFields, 'input', components) as { properties?: JsonSchema };
+    requestContent['multipart/form-data'] = {
+      schema: { type: 'object', properties: { image: { type: 'string', contentMediaType: 'application/octet-stream', description: 'The image file (≤ 5 MB; jpeg, png, gif or webp by its bytes)' }, ...fields.properties }, required: ['image'] },
+    };
   }
   return {
     operationId: row.name,

@@ -54,6 +54,21 @@ export const conversationListItem = conversationView.extend({
 const envelope = <S extends z.core.$ZodLooseShape>(shape: S) =>
   z.strictObject({ success: z.literal(true), message: z.string().meta({ description: 'Human-readable text (Chinese, as in the seed)' }), ...shape });
 
+/** POST /message/image with JSON: where to upload (a browser-style POST: every field, then the file as `file`). */
+const presignedUpload = envelope({
+  upload: z.strictObject({ url: z.url(), fields: z.record(z.string(), z.string()).meta({ description: 'Form fields to send before the file' }) }),
+  key: z.string().meta({ description: 'The object key: send it as the content of an `image` message' }),
+  expiresAt: isoTime.meta({ description: 'The upload must start before this' }),
+}).meta({ description: 'JSON request (200): a presigned POST upload' });
+
+/** POST /message/image with the seed's multipart body: stored by the function. */
+const legacyUpload = envelope({
+  key: z.string(),
+  contentType: z.string(),
+  size: z.number().int().positive(),
+  url: z.url().meta({ description: 'A presigned GET URL that expires' }),
+}).meta({ description: 'Multipart request (201): the image was stored' });
+
 export const errorEnvelope = z.strictObject({
   success: z.literal(false),
   code: z.string().meta({ description: 'Stable machine-readable code, e.g. VALIDATION_FAILED, UNAUTHORIZED, NOT_FOUND' }),
@@ -63,7 +78,10 @@ export const errorEnvelope = z.strictObject({
 }).meta({ id: 'ErrorEnvelope' });
 
 /** One route's documented outcomes: its success statuses and body, and the error codes its logic can raise. */
-export type RouteResponses = { success: { statuses: number[]; body: z.ZodType }; errors: ErrorCode[] };
+export type RouteResponses = { success: { status: number; body: z.ZodType }[]; errors: ErrorCode[] };
+
+/** The same body for each success status. */
+const ok = (body: z.ZodType, ...statuses: number[]) => statuses.map((status) => ({ status, body }));
 
 /**
  * Keyed by route-table name. The generic failures (400 for routes with input, 401 for authenticated routes, 413 for
@@ -71,30 +89,37 @@ export type RouteResponses = { success: { statuses: number[]; body: z.ZodType };
  * Partial on purpose: a new row without an entry still type-checks, but the OpenAPI test fails until it is documented.
  */
 export const RESPONSES: Partial<Record<keyof typeof HTTP | (string & {}), RouteResponses>> = {
-  userRegister: { success: { statuses: [201], body: envelope({ user: publicUser }) }, errors: ['USERNAME_TAKEN'] },
-  userLogin: { success: { statuses: [200], body: envelope({ token: z.string().meta({ description: 'JWT (HS256): send it in the `token` header or as `Authorization: Bearer`' }), user: publicUser }) }, errors: ['UNAUTHORIZED'] },
-  userProfile: { success: { statuses: [200], body: envelope({ user: publicUser }) }, errors: ['NOT_FOUND'] },
-  userProfileById: { success: { statuses: [200], body: envelope({ user: publicUser }) }, errors: ['NOT_FOUND'] },
-  contactsAdd: { success: { statuses: [200], body: envelope({ contact }) }, errors: ['NOT_FOUND', 'ALREADY_CONTACT'] },
-  contactsRemove: { success: { statuses: [200], body: envelope({}) }, errors: ['NOT_FOUND'] },
-  contactsList: { success: { statuses: [200], body: envelope({ contacts: z.array(contact) }) }, errors: [] },
-  userBan: { success: { statuses: [200], body: envelope({}) }, errors: ['NOT_FOUND'] },
-  userUnban: { success: { statuses: [200], body: envelope({}) }, errors: ['NOT_FOUND'] },
+  userRegister: { success: ok(envelope({ user: publicUser }), 201), errors: ['USERNAME_TAKEN'] },
+  userLogin: { success: ok(envelope({ token: z.string().meta({ description: 'JWT (HS256): send it in the `token` header or as `Authorization: Bearer`' }), user: publicUser }), 200), errors: ['UNAUTHORIZED'] },
+  userProfile: { success: ok(envelope({ user: publicUser }), 200), errors: ['NOT_FOUND'] },
+  userProfileById: { success: ok(envelope({ user: publicUser }), 200), errors: ['NOT_FOUND'] },
+  contactsAdd: { success: ok(envelope({ contact }), 200), errors: ['NOT_FOUND', 'ALREADY_CONTACT'] },
+  contactsRemove: { success: ok(envelope({}), 200), errors: ['NOT_FOUND'] },
+  contactsList: { success: ok(envelope({ contacts: z.array(contact) }), 200), errors: [] },
+  userBan: { success: ok(envelope({}), 200), errors: ['NOT_FOUND'] },
+  userUnban: { success: ok(envelope({}), 200), errors: ['NOT_FOUND'] },
   conversationCreate: {
-    success: { statuses: [201, 200], body: envelope({ conversation: conversationView, conversations: z.array(conversationView).meta({ description: 'The same conversation, in a list (the seed\'s shape)' }) }) },
+    success: ok(envelope({ conversation: conversationView, conversations: z.array(conversationView).meta({ description: "The same conversation, in a list (the seed's shape)" }) }), 201, 200),
     errors: ['NOT_FOUND', 'BLOCKED'],
   },
-  conversationGetlist: { success: { statuses: [200], body: envelope({ conversations: z.array(conversationListItem) }) }, errors: [] },
-  conversationMembers: { success: { statuses: [200], body: envelope({ members: z.array(member) }) }, errors: ['NOT_FOUND', 'FORBIDDEN'] },
+  conversationGetlist: { success: ok(envelope({ conversations: z.array(conversationListItem) }), 200), errors: [] },
+  conversationMembers: { success: ok(envelope({ members: z.array(member) }), 200), errors: ['NOT_FOUND', 'FORBIDDEN'] },
   messageHistory: {
-    success: {
-      statuses: [200],
-      body: envelope({
+    success: ok(
+      envelope({
         messages: z.array(messageView).meta({ description: 'Oldest first within the page' }),
         next_cursor: id.nullable().meta({ description: 'Pass as `before` (or `after` when paging forward) for the next page; null at the end' }),
       }),
-    },
+      200,
+    ),
     errors: ['NOT_FOUND', 'FORBIDDEN'],
   },
-  messageSend: { success: { statuses: [201, 200], body: envelope({ data: messageView }) }, errors: ['NOT_FOUND', 'FORBIDDEN'] },
+  messageImage: {
+    success: [
+      { status: 200, body: presignedUpload },
+      { status: 201, body: legacyUpload },
+    ],
+    errors: ['NOT_FOUND', 'FORBIDDEN', 'UNSUPPORTED_MEDIA_TYPE'],
+  },
+  messageSend: { success: ok(envelope({ data: messageView }), 201, 200), errors: ['NOT_FOUND', 'FORBIDDEN', 'UNSUPPORTED_MEDIA_TYPE'] },
 };

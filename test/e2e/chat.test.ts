@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestStack } from '../support/stack.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
-import { tinyPng } from '../support/png.ts';
+import { makePng } from '../support/images.ts';
 import { httpRoutes } from '../../shared/routes.ts';
 
 /**
@@ -100,7 +100,7 @@ async function converse(alice: Person, bob: Person): Promise<void> {
   await expect.poll(() => messageTexts(alice.page), { timeout: LIVE_MS }).toEqual(['Hello Bob!', 'Hi Alice, got it.']);
 
   // Alice sends an image: preview first, then straight to storage and on to Bob.
-  await alice.page.setInputFiles('#image-input', { name: 'dot.png', mimeType: 'image/png', buffer: tinyPng(48, 48, [220, 60, 60]) });
+  await alice.page.setInputFiles('#image-input', { name: 'dot.png', mimeType: 'image/png', buffer: makePng(48, 48, 5) });
   await alice.page.locator('#image-preview img').waitFor({ state: 'visible' });
   await alice.page.click('#send');
   const bobsImage = bob.page.locator('#messages .message img.image');
