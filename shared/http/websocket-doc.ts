@@ -6,15 +6,15 @@ import type { WsRoute } from '../routes.ts';
  * table's WebSocket rows (with their frame schemas when a row has one); the frames themselves are SPEC.md's.
  */
 export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
-  const actions = rows.filter((row) => !row.routeKey.startsWith('$'));
-  const actionRows = actions.length
-    ? actions.map((row) => `| \`${row.routeKey}\` | ${cell(row.summary)} | ${row.request?.body ? `\`${cell(JSON.stringify(frameSchema(row.request.body)))}\`` : ''} |`)
+  // Every row, $connect/$disconnect/$default included; SPEC.md's actions until the WebSocket rows exist.
+  const actionRows = rows.length
+    ? rows.map((row) => `| \`${row.routeKey}\` | ${cell(row.summary)} | ${row.request?.body ? `\`${cell(JSON.stringify(frameSchema(row.request.body)))}\`` : ''} |`)
     : ['| `sendMessage` | `{conversationId, content, type: "text" or "image", clientMessageId?}` | |', '| `markRead` | `{conversationId, messageId}` | |', '| `typing` | `{conversationId}` | |', '| `ping` | keep-alive | |'];
   return [
     '## WebSocket protocol',
     'Connect to `wss://<api>/<stage>?token=<jwt>` (locally: the `wsUrl` in `/config.json`). Without a valid token the `$connect` route refuses the connection. A user may hold several connections; each gets every push.',
     'Client → server frames are JSON with an `action` (route selection `$request.body.action`); anything else gets an `error` frame, the connection stays open.',
-    ['| action | what it does | frame schema |', '|---|---|---|', ...actionRows].join('\n'),
+    ['| route (`action`) | what it does | frame schema |', '|---|---|---|', ...actionRows].join('\n'),
     'Server → client frames:',
     [
       '| event | when |',

@@ -2,6 +2,7 @@ import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { startTestStack } from '../support/stack.ts';
+import { Api } from '../support/client.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { makePng } from '../support/images.ts';
 import { httpRoutes } from '../../shared/routes.ts';
@@ -33,18 +34,20 @@ afterAll(async () => {
 
 type Person = { page: Page; id: string };
 
-async function signUp(name: string): Promise<Person> {
+/** Opens the client in a fresh browser context (its own storage: another person) and registers or logs in. */
+async function openAs(name: string, how: { register: true } | { register: false; username: string; password: string }): Promise<Person> {
   const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${name} page error]`, error));
   await page.goto(stack.httpUrl);
-  await page.fill('input[name=username]', `${name}_${Date.now().toString(36)}`);
-  await page.fill('input[name=password]', 'correct-horse-1');
-  await page.fill('input[name=nickname]', name);
-  await page.click('#register');
+  await page.fill('input[name=username]', how.register ? `${name}_${Date.now().toString(36)}` : how.username);
+  await page.fill('input[name=password]', how.register ? 'correct-horse-1' : how.password);
+  if (how.register) await page.fill('input[name=nickname]', name);
+  await page.click(how.register ? '#register' : '#login');
   await expect.poll(() => page.textContent('#me-id'), { timeout: LIVE_MS }).toMatch(/^\d+$/);
   return { page, id: (await page.textContent('#me-id'))! };
 }
+const signUp = (name: string) => openAs(name, { register: true });
 
 const messageTexts = (page: Page) => page.locator('#messages .message .text').allTextContents();
 
@@ -75,6 +78,31 @@ describe('web client in Chromium', () => {
       await bob.page.screenshot({ path: 'test-results/e2e-conversation.png' });
       await alice.page.screenshot({ path: 'test-results/e2e-conversation-sender.png' });
     }
+  });
+
+
+  it('pages back through history by scrolling up, and blocks and unblocks from the contact list', async () => {
+    const api = new Api(stack.httpUrl);
+    const [carol, dave] = [await api.newUser('carol'), await api.newUser('dave')];
+    const conversationId = await api.conversation(carol.token, dave.id);
+    for (let i = 1; i <= 60; i++) await api.post('/message/send', { conversationId, content: `message ${i}` }, carol.token);
+    await api.post('/contacts/add', { id: dave.id }, carol.token);
+
+    const { page } = await openAs('carol', { register: false, username: carol.username, password: carol.password });
+    await page.locator('#conversations li').first().click();
+    await expect.poll(() => messageTexts(page), { timeout: LIVE_MS }).toHaveLength(50); // the newest page
+    expect((await messageTexts(page)).at(-1)).toBe('message 60');
+    await page.locator('#messages').evaluate((box) => ((box as unknown as { scrollTop: number }).scrollTop = 0));
+    await expect.poll(() => messageTexts(page), { timeout: LIVE_MS }).toHaveLength(60);
+    expect((await messageTexts(page))[0]).toBe('message 1');
+
+    const blockButton = page.locator(`#contacts li[data-id="${dave.id}"] button.block`);
+    await blockButton.click();
+    await expect.poll(() => blockButton.textContent(), { timeout: LIVE_MS }).toBe('解除屏蔽');
+    expect((await api.post(`/conversation/create?contactId=${carol.id}`, undefined, dave.token)).status).toBe(403);
+    await blockButton.click();
+    await expect.poll(() => blockButton.textContent(), { timeout: LIVE_MS }).toBe('屏蔽');
+    expect((await api.post(`/conversation/create?contactId=${carol.id}`, undefined, dave.token)).status).toBe(200);
   });
 });
 

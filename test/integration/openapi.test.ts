@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { validate, compileErrors } from '@readme/openapi-parser';
 import { startTestStack } from '../support/stack.ts';
 import { Api } from '../support/client.ts';
-import { httpRoutes, type HttpRoute } from '../../shared/routes.ts';
+import { httpRoutes, wsRoutes, type HttpRoute } from '../../shared/routes.ts';
 import { RESPONSES, errorEnvelope } from '../../shared/http/response-schemas.ts';
 import { STATUS_BY_CODE } from '../../shared/errors.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
@@ -68,6 +68,7 @@ describe('OpenAPI document', () => {
     expect(document.components.securitySchemes.token).toEqual(expect.objectContaining({ type: 'apiKey', in: 'header', name: 'token' }));
     expect(document.paths['/conversation/create'].post.parameters).toContainEqual(expect.objectContaining({ name: 'contactId', in: 'query', required: true }));
     expect(document.info.description).toContain('WebSocket protocol');
+    for (const row of wsRoutes) expect(document.info.description).toContain(`\`${row.routeKey}\``);
   });
 });
 
