@@ -97,3 +97,8 @@ export const imageUploadBody = z.object({
 
 /** The legacy multipart body's optional text field. */
 export const legacyImageFields = z.object({ conversationId: id.optional() });
+
+/** WebSocket frames: `action` selects the route (API Gateway reads it); the rest is validated like a body. */
+export const markReadBody = z.object({ conversationId: id, messageId: id });
+
+export const typingBody = z.object({ conversationId: id });

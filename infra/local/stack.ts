@@ -4,6 +4,7 @@ import { startDynamoLocal, ensureTable, type DynamoLocal } from './dynamodb-loca
 import { startHttpGateway, type StaticHandler } from './http-gateway.ts';
 import { staticSite } from './static-site.ts';
 import { S3RVER_CREDENTIALS, startS3Local } from './s3-local.ts';
+import { LOCAL_STAGE, startWsGateway, type WsGatewayControls, type WsLimits } from './ws-gateway.ts';
 
 /**
  * The whole backend on a laptop: DynamoDB Local (the real AWS jar), the table from the shared schema, s3rver with
@@ -12,6 +13,9 @@ import { S3RVER_CREDENTIALS, startS3Local } from './s3-local.ts';
  */
 export type LocalStackOptions = {
   httpPort?: number;
+  wsPort?: number;
+  /** Shorter WebSocket limits (idle timeout, 2-hour maximum, message size) so tests can reach them. */
+  wsLimits?: Partial<WsLimits>;
   /** Persist DynamoDB data here; in memory when absent. */
   dataDir?: string;
   /** Persist uploaded images here; in a temporary folder, removed on stop, when absent. */
@@ -26,7 +30,16 @@ export type LocalStackOptions = {
   extra?: StaticHandler;
 };
 
-export type LocalStack = { httpUrl: string; dynamoEndpoint: string; tableName: string; s3Endpoint: string; bucketName: string; stop: () => Promise<void> };
+export type LocalStack = {
+  httpUrl: string;
+  wsUrl: string;
+  ws: WsGatewayControls;
+  dynamoEndpoint: string;
+  tableName: string;
+  s3Endpoint: string;
+  bucketName: string;
+  stop: () => Promise<void>;
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -46,6 +59,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let dynamo: DynamoLocal | undefined;
   const dynamoEndpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal({ port: await freePort(), dataDir: options.dataDir })).endpoint;
   await ensureTable(dynamoEndpoint, tableName);
+  // The handlers need the @connections URL at load time, so the WebSocket port is settled first.
+  const wsPort = options.wsPort || (await freePort()); // 0 means any free port, like httpPort
 
   // The handlers read their configuration once, at import: set it before the gateway loads them. The emulators'
   // credentials always (never a developer's real ones): s3rver refuses any other key id.
@@ -58,21 +73,28 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     S3_ENDPOINT: s3.endpoint,
     BUCKET_NAME: s3.bucketName,
     JWT_SECRET: options.jwtSecret,
+    WS_CALLBACK_URL: `http://127.0.0.1:${wsPort}/${LOCAL_STAGE}`,
     ...options.env,
   });
   delete process.env.AWS_SESSION_TOKEN; // it would belong to a real key, not the emulators'
-  // Beside the API: /openapi.json, /docs, the web client at / and its /config.json (same origin, so apiUrl is '').
-  const site = staticSite({ config: () => ({ apiUrl: '', wsUrl: null }) });
+  // Beside the API: /openapi.json, /docs, the web client at / and its /config.json (same origin, so apiUrl is '';
+  // the WebSocket URL is read when asked, once its gateway is up).
+  let wsUrl: string | null = null;
+  const site = staticSite({ config: () => ({ apiUrl: '', wsUrl }) });
   const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra ?? site });
+  const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits });
+  wsUrl = ws.url;
 
   return {
     httpUrl: http.url,
+    wsUrl: ws.url,
+    ws: ws.controls,
     dynamoEndpoint,
     tableName,
     s3Endpoint: s3.endpoint,
     bucketName: s3.bucketName,
     stop: async () => {
-      await closeServer(http.server);
+      await Promise.all([closeServer(http.server), ws.close()]);
       await Promise.all([dynamo?.stop(), s3.stop()]);
     },
   };

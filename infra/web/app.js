@@ -414,10 +414,13 @@ async function onFrame(frame) {
         await learnNames([m.sender_id]);
         addMessages([m]);
         renderMessages();
-        if (frame.event === 'message') markRead();
+        if (frame.event === 'message') {
+          markRead();
+          $('typing').textContent = ''; // they sent what they were typing
+        }
       }
       state.ackWaiters.get(frame.clientMessageId)?.(); // after the message replaced its pending copy
-      if (frame.event === 'message' || !state.conversations.some((c) => c.id === m.conversation_id)) await loadConversations();
+      await loadConversations(); // order, last message and unread counts moved
       return;
     }
     case 'read':

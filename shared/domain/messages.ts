@@ -1,12 +1,9 @@
 import { newId } from '../ids.ts';
 import { ForbiddenError, ValidationError } from '../errors.ts';
-import { listBlockers } from '../data/blocks.ts';
 import { getConversation } from '../data/conversations.ts';
 import { getMessage, queryMessages, storeMessage, type MessageRecord, type MessageType } from '../data/messages.ts';
-import { headImage } from '../data/images.ts';
-import { checkMember } from './conversations.ts';
+import { checkMember, type Audience } from './conversations.ts';
 import { METRIC, countMetric } from '../observability.ts';
-import { checkImageKey, checkImageUploaded } from './images.ts';
 
 /** A message as clients see it (the seed's Messages model). */
 export type MessageView = {
@@ -36,24 +33,15 @@ export function toMessageView(message: MessageRecord): MessageView {
 }
 
 export type SendInput = { conversationId: number; content: string; type: MessageType; clientMessageId?: string };
-export type SendResult = { message: MessageRecord; duplicate: boolean; memberIds: number[] };
+export type StoreResult = { message: MessageRecord; duplicate: boolean };
 
 /**
- * Stores a message (before anything is pushed, so a failed push never loses it). One round trip reads the
- * conversation and who blocks the sender (and, for an image, whether its upload arrived), in parallel; one
- * transaction stores. A resend with the same clientMessageId returns the stored original instead of storing twice.
+ * Stores a message (before anything is pushed, so a failed push never loses it) in one transaction, hidden from
+ * the members who block the sender. A resend with the same clientMessageId returns the stored original instead
+ * of storing twice. Sending goes through shared/domain/delivery.ts, which also pushes.
  */
-export async function storeNewMessage(senderId: number, input: SendInput): Promise<SendResult> {
-  const isImage = input.type === 'image';
-  if (isImage) checkImageKey(input.content, input.conversationId, senderId);
-  const [conversation, blockers, image] = await Promise.all([
-    getConversation(input.conversationId),
-    listBlockers(senderId),
-    isImage ? headImage(input.content) : undefined,
-  ]);
-  const { memberIds } = checkMember(conversation, senderId);
-  if (isImage) checkImageUploaded(image);
-  const hiddenFrom = memberIds.filter((id) => blockers.has(id));
+export async function storeNewMessage(senderId: number, input: SendInput, audience: Audience): Promise<StoreResult> {
+  const { hiddenFrom } = audience;
   for (;;) {
     const message: MessageRecord = {
       id: newId(),
@@ -68,12 +56,12 @@ export async function storeNewMessage(senderId: number, input: SendInput): Promi
     const outcome = await storeMessage(message);
     if (outcome.stored) {
       countMetric(METRIC.messagesSent); // here, not in the HTTP or WebSocket handler: every path that stores counts once
-      return { message, duplicate: false, memberIds };
+      return { message, duplicate: false };
     }
     if (outcome.reason === 'not-member') throw new ForbiddenError('你不是该会话的成员');
     if (outcome.reason === 'duplicate') {
       const original = await getMessage(input.conversationId, outcome.originalId);
-      if (original) return { message: original, duplicate: true, memberIds };
+      if (original) return { message: original, duplicate: true };
     }
     // 'id-taken' (or a guard left by a message that no longer exists): draw a new id and store again.
   }

@@ -102,7 +102,8 @@ function readBody(event: APIGatewayProxyEventV2, maxBytes: number): Buffer {
   return raw;
 }
 
-function parseJson(raw: Buffer): unknown {
+/** A JSON object from a body or frame; anything else is a 400 naming the body. */
+export function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) return {};
   let value: unknown;
   try {

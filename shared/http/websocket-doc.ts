@@ -23,7 +23,8 @@ export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
       '| `{"event":"ack","clientMessageId":"..","message":{...Message}}` | to the sender, once the message is stored |',
       '| `{"event":"read","conversationId":..,"userId":..,"messageId":..}` | a member read up to a message |',
       '| `{"event":"typing","conversationId":..,"userId":..}` | a member is typing |',
-      '| `{"event":"error","code":"..","message":".."}` | a frame could not be handled (same codes as HTTP) |',
+      '| `{"event":"pong"}` | the answer to `ping` |',
+      '| `{"event":"error","code":"..","message":"..","action"?:"..","clientMessageId"?:".."}` | a frame could not be handled (same codes as HTTP) |',
     ].join('\n'),
     'A message is stored before it is pushed: after a reconnect, catch up with `GET /message/history/{id}?after=<last id>`. A resend with the same `clientMessageId` is stored once.',
   ].join('\n\n');

@@ -107,6 +107,9 @@ describe('web client in Chromium', () => {
 });
 
 async function converse(alice: Person, bob: Person): Promise<void> {
+  // Both are on the live WebSocket (not the polling fallback), so everything below travels as pushed frames.
+  for (const { page } of [alice, bob]) await expect.poll(() => page.textContent('#ws-status'), { timeout: LIVE_MS }).toBe('live');
+
   // Alice adds Bob by id and starts the single conversation with him.
   await alice.page.fill('#add-contact input[name=id]', bob.id);
   await alice.page.click('#add-contact button');
@@ -121,9 +124,12 @@ async function converse(alice: Person, bob: Person): Promise<void> {
   await bobsConversation.waitFor({ timeout: LIVE_MS });
   await bobsConversation.click();
   await expect.poll(() => messageTexts(bob.page), { timeout: LIVE_MS }).toEqual(['Hello Bob!']);
+  // Bob's client marked it read: Alice sees the read marker under her message.
+  await alice.page.locator('#messages .message.mine .read').waitFor({ timeout: LIVE_MS });
 
-  // Bob answers; it reaches Alice live.
+  // Bob types (Alice sees it) and answers; it reaches Alice live.
   await bob.page.fill('#text', 'Hi Alice, got it.');
+  await expect.poll(() => alice.page.textContent('#typing'), { timeout: LIVE_MS }).toBe('Bob 正在输入…');
   await bob.page.press('#text', 'Enter');
   await expect.poll(() => messageTexts(alice.page), { timeout: LIVE_MS }).toEqual(['Hello Bob!', 'Hi Alice, got it.']);
 
