@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import { z } from 'zod';
+import * as z from 'zod';
 import { AppError, PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
 import { tokenFromHeaders, verifyToken } from '../auth/tokens.ts';
 import { LIMITS } from '../schemas.ts';

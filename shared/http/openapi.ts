@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { STATUS_BY_CODE, type ErrorCode } from '../errors.ts';
 import { httpRoutes, wsRoutes, type HttpRoute } from '../routes.ts';
 import { RESPONSES, errorEnvelope } from './response-schemas.ts';
