@@ -88,3 +88,11 @@ export const WS = {
 export const wsRoutes: WsRoute[] = Object.values(WS);
 
 export const routes: Route[] = [...httpRoutes, ...wsRoutes];
+
+/**
+ * Every Lambda function the rows make: one per row, plus the $connect row's authorizer as a function of its own
+ * (with its own access). The CDK stack and its tests both count from this.
+ */
+export function lambdaFunctions(rows: readonly Route[]): Route[] {
+  return rows.flatMap((row) => (row.kind === 'ws' && row.authorizer ? [row, { ...row, ...row.authorizer, summary: `authorizer of ${row.routeKey}` }] : [row]));
+}

@@ -3,6 +3,7 @@ import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { CfnApi, CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { WebSocketLambdaAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { ComparisonOperator, TreatMissingData } from 'aws-cdk-lib/aws-cloudwatch';
 import { SnsAction } from 'aws-cdk-lib/aws-cloudwatch-actions';
 import { AttributeType, BillingMode, Table } from 'aws-cdk-lib/aws-dynamodb';
@@ -15,7 +16,7 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../../shared/data/table.ts';
-import { httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, type Route, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
+import { httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, lambdaFunctions, type Route, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
 import { lambdaBundling } from './bundling.ts';
 import { BUCKET_ACTIONS, CONNECTIONS_ACTIONS, LOG_ACTIONS, SECRET_ACTIONS, TABLE_ACTIONS } from './permissions.ts';
 
@@ -83,13 +84,21 @@ export class ChatStack extends Stack {
     const resources = { table, bucket, secret, webSocketStage: webSocket?.stage };
     const httpFunctions = httpRows.map((row) => ({ row, fn: this.routeFunction(row, resources) }));
     const wsFunctions = wsRows.map((row) => ({ row, fn: this.routeFunction(row, resources) }));
+    // The $connect row's REQUEST authorizer is a function of its own, granted what its own `access` declares.
+    const authorizerFunctions = wsRows.flatMap((row) => (row.authorizer ? [{ row, fn: this.routeFunction(lambdaFunctions([row])[1]!, resources) }] : []));
 
     const httpStage = this.httpApi(httpFunctions);
     for (const { row, fn } of wsFunctions) {
-      webSocket!.api.addRoute(row.routeKey, { integration: new WebSocketLambdaIntegration(`${row.name}Integration`, fn) });
+      const authorizerFn = authorizerFunctions.find((a) => a.row === row)?.fn;
+      webSocket!.api.addRoute(row.routeKey, {
+        integration: new WebSocketLambdaIntegration(`${row.name}Integration`, fn),
+        ...(authorizerFn && row.authorizer
+          ? { authorizer: new WebSocketLambdaAuthorizer(`${row.authorizer.name}Authorizer`, authorizerFn, { identitySource: [row.authorizer.identitySource] }) }
+          : {}),
+      });
     }
 
-    this.alarms([...httpFunctions, ...wsFunctions].map(({ fn }) => fn));
+    this.alarms([...httpFunctions, ...wsFunctions, ...authorizerFunctions].map(({ fn }) => fn));
 
     new CfnOutput(this, 'HttpApiUrl', { value: httpStage.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebSocketUrl', {

@@ -1,25 +1,20 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { HTTP, httpRoutes, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
+import { HTTP, httpRoutes, lambdaFunctions, wsRoutes, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
 import { actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
 
 /*
- * Rows the WebSocket and image work will add, with the access they will declare. They must come out of the stack
- * fully wired (function, route, IAM, environment, cdk-nag clean) with no change to infra/: that is the contract.
- * Entries point at existing handlers, since only the template is under test here.
+ * Rows someone adds later, with the access they declare: they must come out of the stack fully wired (function,
+ * route, IAM, environment, cdk-nag clean) with no change to infra/. Entries point at existing handlers, since only
+ * the template is under test here.
  */
-const wsRow = (name: string, routeKey: string, access: WsRoute['access']): WsRoute => ({ kind: 'ws', name, routeKey, entry: 'functions/message-send.ts', access, summary: name });
-const newWsRows: WsRoute[] = [
-  wsRow('wsConnect', '$connect', { table: 'readwrite' }),
-  wsRow('wsDisconnect', '$disconnect', { table: 'readwrite' }),
-  wsRow('wsDefault', '$default', { table: 'read', connections: true }),
-  wsRow('wsSendMessage', 'sendMessage', { table: 'readwrite', connections: true }),
-];
-const imageRow: HttpRoute = { ...HTTP.messageSend, name: 'messageImage', path: '/message/image', entry: 'functions/message-send.ts', access: { table: 'read', bucket: 'readwrite' } };
-const pushingSend: HttpRoute = { ...HTTP.messageSend, access: { table: 'readwrite', connections: true } };
-const newHttpRows = [...httpRoutes.filter((row) => row !== HTTP.messageSend), pushingSend, imageRow];
-const allRows = [...newHttpRows, ...newWsRows];
+const extraAction: WsRoute = { kind: 'ws', name: 'wsExtraAction', routeKey: 'extraAction', entry: 'functions/ws-ping.ts', access: { table: 'read', connections: true }, summary: 'extra' };
+const imageRow: HttpRoute = { ...HTTP.messageImage, name: 'extraUpload', path: '/extra/upload', access: { table: 'read', bucket: 'readwrite' } };
+const pushingSend: HttpRoute = HTTP.messageSend;
+const newHttpRows = [...httpRoutes, imageRow];
+const newWsRows = [...wsRoutes, extraAction];
+const allRows = lambdaFunctions([...newHttpRows, ...newWsRows]);
 
 const { app, stack, template } = synthChatStack({ httpRoutes: newHttpRows, wsRoutes: newWsRows });
 const resources = template.toJSON().Resources as Record<string, CfnResource>;
@@ -29,11 +24,11 @@ const webSocketApiId = Object.entries(resources).find(([, resource]) => resource
 describe('new route-table rows need no extra wiring', () => {
   it('gives every row a function and a route', () => {
     template.resourceCountIs('AWS::Lambda::Function', allRows.length);
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', allRows.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', newHttpRows.length + newWsRows.length);
     for (const row of newWsRows) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { ApiId: { Ref: webSocketApiId }, RouteKey: row.routeKey });
     }
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /message/image' });
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: 'POST /extra/upload' });
   });
 
   it('selects WebSocket routes by the action field, on a throttled, access-logged stage', () => {
@@ -58,7 +53,7 @@ describe('new route-table rows need no extra wiring', () => {
 
   it('lets connection rows manage connections on this API\'s stage only, and tells them its callback URL', () => {
     const pushers = allRows.filter((row) => row.access.connections);
-    expect(pushers.map((row) => row.name)).toEqual(['messageSend', 'wsDefault', 'wsSendMessage']);
+    expect(pushers.map((row) => row.name)).toContain('wsExtraAction');
     for (const row of pushers) {
       const statement = statementsOf(stack, template, row).find((s) => s.Action === 'execute-api:ManageConnections')!;
       expect(JSON.stringify(statement.Resource)).toContain(JSON.stringify({ Ref: webSocketApiId }));
@@ -73,7 +68,7 @@ describe('new route-table rows need no extra wiring', () => {
     const statement = statementsOf(stack, template, imageRow).find((s) => [s.Action].flat().includes('s3:PutObject'))!;
     expect(statement.Resource).toEqual({ 'Fn::Join': ['', [{ 'Fn::GetAtt': [bucketId, 'Arn'] }, '/*']] });
     expect(functionResource(stack, template, imageRow).Properties.Environment.Variables.BUCKET_NAME).toEqual({ Ref: bucketId });
-    expect(logicalIdOf(stack, functionOf(stack, imageRow))).toMatch(/^messageImageFunction/);
+    expect(logicalIdOf(stack, functionOf(stack, imageRow))).toMatch(/^extraUploadFunction/);
   });
 
   it('still passes cdk-nag, each wildcard acknowledged at its exact finding id', () => {

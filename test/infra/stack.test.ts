@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { httpRoutes, routes, wsRoutes } from '../../shared/routes.ts';
+import { httpRoutes, lambdaFunctions, routes, wsRoutes } from '../../shared/routes.ts';
 import { TABLE_SCHEMA } from '../../shared/data/table.ts';
 import { actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
 
@@ -11,12 +11,15 @@ const resources = template.toJSON().Resources as Record<string, CfnResource>;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const tableId = ofType('AWS::DynamoDB::Table')[0]![0];
 const secretId = ofType('AWS::SecretsManager::Secret')[0]![0];
+/** Every function: one per row, plus the $connect authorizer. */
+const functions = lambdaFunctions(routes);
 
 describe('the stack is built from the route table', () => {
-  it('has one function per row, and no other function', () => {
+  it('has one function per row (and the $connect authorizer), and no other function', () => {
     expect(routes.length).toBeGreaterThan(0);
-    template.resourceCountIs('AWS::Lambda::Function', routes.length);
-    for (const row of routes) expect(functionResource(stack, template, row).Type).toBe('AWS::Lambda::Function');
+    expect(functions.length).toBe(routes.length + wsRoutes.filter((row) => row.authorizer).length);
+    template.resourceCountIs('AWS::Lambda::Function', functions.length);
+    for (const row of functions) expect(functionResource(stack, template, row).Type).toBe('AWS::Lambda::Function');
   });
 
   it('has one API route per row, with the row\'s method and path, integrated with the row\'s function', () => {
@@ -31,7 +34,7 @@ describe('the stack is built from the route table', () => {
   });
 
   it('runs every function on Node.js 22, arm64, ESM with source maps, its own log group with retention', () => {
-    for (const row of routes) {
+    for (const row of functions) {
       const { Properties: fn } = functionResource(stack, template, row);
       expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
       expect(fn.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
@@ -42,7 +45,7 @@ describe('the stack is built from the route table', () => {
   });
 
   it('names the table and the secret in every function\'s environment, and the bucket only where declared', () => {
-    for (const row of routes) {
+    for (const row of functions) {
       const env = functionResource(stack, template, row).Properties.Environment.Variables;
       expect(env.TABLE_NAME).toEqual({ Ref: tableId });
       expect(env.JWT_SECRET_ARN).toEqual({ Ref: secretId });
@@ -55,7 +58,7 @@ describe('the stack is built from the route table', () => {
 
 describe('least privilege from each row\'s access', () => {
   it('grants each function exactly its declared actions, through its own role only', () => {
-    for (const row of routes) {
+    for (const row of functions) {
       const role = resources[logicalIdOf(stack, functionOf(stack, row).role!)]!;
       expect(role.Properties.ManagedPolicyArns ?? [], row.name).toEqual([]);
       expect(role.Properties.Policies ?? [], row.name).toEqual([]);
@@ -64,16 +67,19 @@ describe('least privilege from each row\'s access', () => {
   });
 
   it('never lets a read-only route write, and never grants a wildcard action', () => {
-    const readOnly = routes.filter((row) => row.access.table === 'read');
+    const readOnly = functions.filter((row) => row.access.table === 'read');
     expect(readOnly.length).toBeGreaterThan(0);
     for (const row of readOnly) {
-      expect(actionsOf(statementsOf(stack, template, row)).filter((action) => /^(dynamodb|s3):(Put|Update|Delete|BatchWrite)/.test(action)), row.name).toEqual([]);
+      expect(actionsOf(statementsOf(stack, template, row)).filter((action) => /^dynamodb:(Put|Update|Delete|BatchWrite)/.test(action)), row.name).toEqual([]);
     }
-    for (const row of routes) for (const action of actionsOf(statementsOf(stack, template, row))) expect(action).not.toContain('*');
+    for (const row of functions.filter((row) => row.access.bucket !== 'readwrite')) {
+      expect(actionsOf(statementsOf(stack, template, row)).filter((action) => /^s3:(Put|Delete)/.test(action)), row.name).toEqual([]);
+    }
+    for (const row of functions) for (const action of actionsOf(statementsOf(stack, template, row))) expect(action).not.toContain('*');
   });
 
   it('scopes table actions to the table (and its indexes), never to *', () => {
-    for (const row of routes) {
+    for (const row of functions) {
       const tableStatements = statementsOf(stack, template, row).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
       expect(tableStatements).toHaveLength(1);
       const targets = [tableStatements[0]!.Resource].flat();
@@ -116,7 +122,7 @@ describe('data stores', () => {
 
   it('generates the signing secret at deploy time: the template references it and never holds a value', () => {
     template.hasResourceProperties('AWS::SecretsManager::Secret', { GenerateSecretString: Match.objectLike({ PasswordLength: 64 }), SecretString: Match.absent() });
-    for (const row of routes) {
+    for (const row of functions) {
       const secretStatement = statementsOf(stack, template, row).find((statement) => statement.Action === 'secretsmanager:GetSecretValue');
       expect(secretStatement?.Resource).toEqual({ Ref: secretId });
     }
@@ -142,7 +148,7 @@ describe('operations', () => {
     const topicId = ofType('AWS::SNS::Topic')[0]![0];
     for (const metricName of ['Errors', 'Throttles']) {
       const watched = alarms.filter((alarm) => alarm.MetricName === metricName && alarm.Namespace === 'AWS/Lambda');
-      expect(watched.map((alarm) => alarm.Dimensions[0].Value.Ref).sort(), metricName).toEqual(routes.map((row) => logicalIdOf(stack, functionOf(stack, row))).sort());
+      expect(watched.map((alarm) => alarm.Dimensions[0].Value.Ref).sort(), metricName).toEqual(functions.map((row) => logicalIdOf(stack, functionOf(stack, row))).sort());
       for (const alarm of watched) expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] });
     }
   });
