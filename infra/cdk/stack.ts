@@ -1,5 +1,5 @@
 import { resolve } from 'node:path';
-import { CfnOutput, Duration, RemovalPolicy, Stack, Validations, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Token, Validations, type StackProps } from 'aws-cdk-lib';
 import { AccessLogFormat, CfnAccount } from 'aws-cdk-lib/aws-apigateway';
 import { CfnApi, CorsHttpMethod, HttpApi, HttpMethod, HttpStage, LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration, WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
@@ -188,6 +188,11 @@ export class ChatStack extends Stack {
   }
 
   /** One function per route row: its own role and log group, and exactly the permissions its `access` declares. */
+  /** How cdk-nag spells a value in a finding id: concrete when the stack's env sets it, else the pseudo parameter. */
+  private nagValue(value: string, pseudo: string): string {
+    return Token.isUnresolved(value) ? `<${pseudo}>` : value;
+  }
+
   private routeFunction(
     row: Route,
     { table, bucket, secret, webSocketStage }: { table: Table; bucket: Bucket; secret: Secret; webSocketStage?: WebSocketStage },
@@ -219,7 +224,7 @@ export class ChatStack extends Stack {
       if (!webSocketStage) throw new Error(`Route ${row.name} pushes to WebSocket connections, but the route table has no WebSocket rows`);
       const connections = `${webSocketStage.stageName}/*/@connections/*`;
       allow(CONNECTIONS_ACTIONS, [this.formatArn({ service: 'execute-api', resource: webSocketStage.api.apiId, resourceName: connections })]);
-      acknowledgeWildcard(`arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${this.getLogicalId(webSocketStage.api.node.defaultChild as CfnApi)}>/${connections}`);
+      acknowledgeWildcard(`arn:<AWS::Partition>:execute-api:${this.nagValue(this.region, 'AWS::Region')}:${this.nagValue(this.account, 'AWS::AccountId')}:<${this.getLogicalId(webSocketStage.api.node.defaultChild as CfnApi)}>/${connections}`);
       environment.WS_CALLBACK_URL = webSocketStage.callbackUrl;
     }
 

@@ -31,6 +31,7 @@ try {
     s3DataDir: inMemory ? undefined : join(dataDir, 's3'),
     jwtSecret: signingSecret(),
   });
+  console.log(`Web client: ${stack.httpUrl}/   API reference: ${stack.httpUrl}/docs`);
   console.log(`HTTP API: ${stack.httpUrl}`);
   console.log(`WebSocket API: ${stack.wsUrl}`);
   console.log(`S3 (bucket ${stack.bucketName}): ${stack.s3Endpoint}`);

@@ -2,6 +2,7 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import { startDynamoLocal, ensureTable, type DynamoLocal } from './dynamodb-local.ts';
 import { startHttpGateway, type StaticHandler } from './http-gateway.ts';
+import { staticSite } from './static-site.ts';
 import { S3RVER_CREDENTIALS, startS3Local } from './s3-local.ts';
 import { LOCAL_STAGE, startWsGateway, type WsGatewayControls, type WsLimits } from './ws-gateway.ts';
 
@@ -76,8 +77,13 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     ...options.env,
   });
   delete process.env.AWS_SESSION_TOKEN; // it would belong to a real key, not the emulators'
-  const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra });
+  // Beside the API: /openapi.json, /docs, the web client at / and its /config.json (same origin, so apiUrl is '';
+  // the WebSocket URL is read when asked, once its gateway is up).
+  let wsUrl: string | null = null;
+  const site = staticSite({ config: () => ({ apiUrl: '', wsUrl }) });
+  const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra ?? site });
   const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits });
+  wsUrl = ws.url;
 
   return {
     httpUrl: http.url,

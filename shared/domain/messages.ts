@@ -3,6 +3,7 @@ import { ForbiddenError, ValidationError } from '../errors.ts';
 import { getConversation } from '../data/conversations.ts';
 import { getMessage, queryMessages, storeMessage, type MessageRecord, type MessageType } from '../data/messages.ts';
 import { checkMember, type Audience } from './conversations.ts';
+import { METRIC, countMetric } from '../observability.ts';
 
 /** A message as clients see it (the seed's Messages model). */
 export type MessageView = {
@@ -53,7 +54,10 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
       ...(hiddenFrom.length ? { hiddenFrom } : {}),
     };
     const outcome = await storeMessage(message);
-    if (outcome.stored) return { message, duplicate: false };
+    if (outcome.stored) {
+      countMetric(METRIC.messagesSent); // here, not in the HTTP or WebSocket handler: every path that stores counts once
+      return { message, duplicate: false };
+    }
     if (outcome.reason === 'not-member') throw new ForbiddenError('你不是该会话的成员');
     if (outcome.reason === 'duplicate') {
       const original = await getMessage(input.conversationId, outcome.originalId);

@@ -3,7 +3,7 @@ import * as z from 'zod';
 import { AppError, PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
 import { tokenFromHeaders, verifyToken } from '../auth/tokens.ts';
 import { LIMITS } from '../schemas.ts';
-import { logger } from '../observability.ts';
+import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 
 type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
@@ -40,41 +40,48 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
   route: RouteSpec<B, Q, P, M>,
   run: (input: RouteInput<B, Q, P, M>) => Promise<Reply>,
 ) {
-  return async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
-    const started = Date.now();
-    const routeKey = event.routeKey;
-    let userId: number | undefined;
-    try {
-      const headers = event.headers ?? {};
-      const { body, query, params, multipart } = route.request ?? {};
-      const contentType = headers['content-type'] ?? '';
-      const isForm = Boolean(multipart) && /^multipart\/form-data\b/i.test(contentType);
-      const raw = readBody(event, isForm ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
-      if (route.auth) {
-        const token = tokenFromHeaders(headers);
-        if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
-        userId = (await verifyToken(token)).userId;
+  return (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
+    // requestId is API Gateway's (matches its access logs); the Lambda's own id comes with the context.
+    const request = { route: event.routeKey, requestId: event.requestContext?.requestId, userId: undefined as number | undefined };
+    return observeInvocation(context, request, async () => {
+      const started = Date.now();
+      try {
+        const headers = event.headers ?? {};
+        const { body, query, params, multipart } = route.request ?? {};
+        const contentType = headers['content-type'] ?? '';
+        const isForm = Boolean(multipart) && /^multipart\/form-data\b/i.test(contentType);
+        const raw = readBody(event, isForm ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
+        let userId = 0;
+        if (route.auth) {
+          const token = tokenFromHeaders(headers);
+          if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
+          userId = request.userId = (await verifyToken(token)).userId;
+          logger.appendKeys({ userId });
+        }
+        const form = isForm ? await parseForm(raw, contentType) : undefined;
+        const input = {
+          userId,
+          raw,
+          headers,
+          form,
+          body: body && !form ? validate(body, parseJson(raw), 'body') : undefined,
+          query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
+          params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
+        } as RouteInput<B, Q, P, M>;
+        const { status = 200, ...fields } = await run(input);
+        // The request's keys again, explicitly: the local stack runs invocations concurrently on one logger.
+        logger.info('request', { ...request, status, latencyMs: Date.now() - started });
+        return json(status, { success: true, ...fields });
+      } catch (thrown) {
+        const error = toAppError(thrown);
+        const status = STATUS_BY_CODE[error.code];
+        if (error.code === 'UNAUTHORIZED') countMetric(METRIC.authFailures);
+        const details = { ...request, status, code: error.code, latencyMs: Date.now() - started };
+        if (status >= 500) logger.error('request failed', { ...details, error: thrown as Error });
+        else logger.info('request failed', details);
+        return errorResponse(error);
       }
-      const form = isForm ? await parseForm(raw, contentType) : undefined;
-      const input = {
-        userId: userId ?? 0,
-        raw,
-        headers,
-        form,
-        body: body && !form ? validate(body, parseJson(raw), 'body') : undefined,
-        query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
-        params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
-      } as RouteInput<B, Q, P, M>;
-      const { status = 200, ...fields } = await run(input);
-      logger.info('request', { route: routeKey, userId, status, latencyMs: Date.now() - started, requestId: context?.awsRequestId });
-      return json(status, { success: true, ...fields });
-    } catch (thrown) {
-      const error = toAppError(thrown);
-      const status = STATUS_BY_CODE[error.code];
-      const log = status >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
-      log('request failed', { route: routeKey, userId, status, code: error.code, latencyMs: Date.now() - started, requestId: context?.awsRequestId, ...(status >= 500 ? { error: thrown as Error } : {}) });
-      return errorResponse(error);
-    }
+    });
   };
 }
 

@@ -3,7 +3,7 @@ import type { z } from 'zod';
 import { STATUS_BY_CODE, UnauthorizedError, toAppError } from '../errors.ts';
 import { verifyToken } from '../auth/tokens.ts';
 import { parseJson, validate } from '../http/adapter.ts';
-import { logger } from '../observability.ts';
+import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 import { push } from './push.ts';
 
 /** What the $connect authorizer hands API Gateway, which passes it on in every later event of the connection. */
@@ -20,24 +20,26 @@ export type WsInput<B> = { userId: number; connectionId: string; body: B extends
  * Gateway is told to refuse the upgrade with 401.
  */
 export function wsAuthorizer() {
-  return async (event: APIGatewayRequestAuthorizerEvent): Promise<APIGatewayAuthorizerResult> => {
-    const token = event.queryStringParameters?.token;
-    try {
-      if (!token) throw new UnauthorizedError();
-      const { userId } = await verifyToken(token);
-      return {
-        principalId: String(userId),
-        policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
-        context: { userId },
-      };
-    } catch (error) {
-      if (error instanceof UnauthorizedError) {
-        logger.info('connection refused', { reason: error.message });
-        throw new Error('Unauthorized');
+  return (event: APIGatewayRequestAuthorizerEvent, context?: Context): Promise<APIGatewayAuthorizerResult> =>
+    observeInvocation(context, { route: '$connect authorizer', requestId: event.requestContext?.requestId }, async () => {
+      const token = event.queryStringParameters?.token;
+      try {
+        if (!token) throw new UnauthorizedError();
+        const { userId } = await verifyToken(token);
+        return {
+          principalId: String(userId),
+          policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
+          context: { userId },
+        };
+      } catch (error) {
+        if (error instanceof UnauthorizedError) {
+          countMetric(METRIC.authFailures);
+          logger.info('connection refused', { reason: error.message });
+          throw new Error('Unauthorized');
+        }
+        throw error;
       }
-      throw error;
-    }
-  };
+    });
 }
 
 /**
@@ -47,34 +49,35 @@ export function wsAuthorizer() {
  * a non-2xx status refuses the connection.
  */
 export function wsRoute<B extends Schema | undefined = undefined>(route: { routeKey: string; request?: { body?: B } }, run: (input: WsInput<B>) => Promise<void>) {
-  return async (event: WsEvent, context?: Context): Promise<WsResult> => {
-    const started = Date.now();
-    const { connectionId, eventType } = event.requestContext;
-    let frame: Record<string, unknown> = {};
-    let userId: number | undefined;
-    try {
-      userId = callerId(event);
-      if (eventType === 'MESSAGE') frame = parseJson(Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')) as Record<string, unknown>;
-      const schema = route.request?.body;
-      const body = (schema ? validate(schema, frame, 'body') : undefined) as WsInput<B>['body'];
-      await run({ userId, connectionId, body, event });
-      logger.info('ws request', { route: route.routeKey, userId, connectionId, latencyMs: Date.now() - started, requestId: context?.awsRequestId });
-      return { statusCode: 200 };
-    } catch (thrown) {
-      const error = toAppError(thrown);
-      const status = STATUS_BY_CODE[error.code];
-      const log = status >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
-      log('ws request failed', { route: route.routeKey, userId, connectionId, status, code: error.code, latencyMs: Date.now() - started, requestId: context?.awsRequestId, ...(status >= 500 ? { error: thrown as Error } : {}) });
-      if (eventType === 'MESSAGE') {
-        const correlation = {
-          ...(typeof frame.action === 'string' ? { action: frame.action.slice(0, 64) } : {}),
-          ...(typeof frame.clientMessageId === 'string' ? { clientMessageId: frame.clientMessageId.slice(0, 64) } : {}),
-        };
-        await push(connectionId, { event: 'error', code: error.code, message: error.message, ...correlation });
+  return (event: WsEvent, context?: Context): Promise<WsResult> =>
+    observeInvocation(context, { route: route.routeKey, requestId: event.requestContext.requestId }, async () => {
+      const started = Date.now();
+      const { connectionId, eventType } = event.requestContext;
+      let frame: Record<string, unknown> = {};
+      let userId: number | undefined;
+      try {
+        userId = callerId(event);
+        if (eventType === 'MESSAGE') frame = parseJson(Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')) as Record<string, unknown>;
+        const schema = route.request?.body;
+        const body = (schema ? validate(schema, frame, 'body') : undefined) as WsInput<B>['body'];
+        await run({ userId, connectionId, body, event });
+        logger.info('ws request', { route: route.routeKey, userId, connectionId, latencyMs: Date.now() - started, requestId: event.requestContext.requestId });
+        return { statusCode: 200 };
+      } catch (thrown) {
+        const error = toAppError(thrown);
+        const status = STATUS_BY_CODE[error.code];
+        const log = status >= 500 ? logger.error.bind(logger) : logger.info.bind(logger);
+        log('ws request failed', { route: route.routeKey, userId, connectionId, status, code: error.code, latencyMs: Date.now() - started, requestId: event.requestContext.requestId, ...(status >= 500 ? { error: thrown as Error } : {}) });
+        if (eventType === 'MESSAGE') {
+          const correlation = {
+            ...(typeof frame.action === 'string' ? { action: frame.action.slice(0, 64) } : {}),
+            ...(typeof frame.clientMessageId === 'string' ? { clientMessageId: frame.clientMessageId.slice(0, 64) } : {}),
+          };
+          await push(connectionId, { event: 'error', code: error.code, message: error.message, ...correlation });
+        }
+        return { statusCode: status, body: JSON.stringify({ success: false, code: error.code, message: error.message }) };
       }
-      return { statusCode: status, body: JSON.stringify({ success: false, code: error.code, message: error.message }) };
-    }
-  };
+    });
 }
 
 /** The user the $connect authorizer let in; API Gateway repeats its context on every event of the connection. */

@@ -1,7 +1,7 @@
 import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import pLimit from 'p-limit';
 import { config, need } from '../config.ts';
-import { logger } from '../observability.ts';
+import { METRIC, countMetric, logger } from '../observability.ts';
 
 /**
  * Pushes frames to WebSocket connections through the API Gateway Management API (`PostToConnection`), on AWS and
@@ -28,9 +28,13 @@ export type ServerFrame =
 export async function push(connectionId: string, frame: ServerFrame): Promise<PushOutcome> {
   try {
     await managementApi().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }), { abortSignal: AbortSignal.timeout(config.pushTimeoutMs) });
+    countMetric(METRIC.pushesDelivered);
     return 'sent';
   } catch (error) {
-    if (error instanceof GoneException) return 'gone';
+    if (error instanceof GoneException) {
+      countMetric(METRIC.goneConnections);
+      return 'gone';
+    }
     logger.warn('push failed', { connectionId, event: frame.event, error: (error as Error).name });
     return 'failed';
   }

@@ -163,4 +163,9 @@ describe('operations', () => {
     expect(report.violations.map((violation) => `${violation.ruleName} at ${violation.violatingResources.map((resource) => resource.constructPath).join(', ')}`)).toEqual([]);
     expect(report.success).toBe(true);
   });
+
+  it('passes it too for a concrete account and region, as `cdk deploy` synthesizes (finding ids then name them)', () => {
+    const deployed = synthChatStack({ env: { account: '123456789012', region: 'eu-west-1' } });
+    expect(new AwsSolutionsChecks().validateScope(deployed.app).violations.map((violation) => violation.ruleName)).toEqual([]);
+  });
 });

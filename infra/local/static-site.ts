@@ -1,0 +1,70 @@
+import { readFile } from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { buildOpenApiDocument } from '../../shared/http/openapi.ts';
+import type { StaticHandler } from './http-gateway.ts';
+
+/**
+ * The local stack's extra pages, beside the API: the generated OpenAPI document (/openapi.json), its rendered
+ * reference (/docs, Swagger UI from the swagger-ui-dist package, no CDN), the web client (/, infra/web) and the
+ * client's /config.json, which tells it where the API and the WebSocket are.
+ */
+const WEB_ROOT = resolve(import.meta.dirname, '../web');
+const DOCS_ROOT = resolve(import.meta.dirname, 'docs');
+const SWAGGER_ROOT = dirname(createRequire(import.meta.url).resolve('swagger-ui-dist/package.json'));
+
+const CONTENT_TYPES: Record<string, string> = {
+  '.html': 'text/html; charset=utf-8',
+  '.js': 'text/javascript; charset=utf-8',
+  '.css': 'text/css; charset=utf-8',
+  '.json': 'application/json; charset=utf-8',
+  '.png': 'image/png',
+  '.svg': 'image/svg+xml',
+  '.map': 'application/json',
+};
+
+/** What the web client reads from /config.json. `apiUrl` '' means "this origin". */
+export type WebClientConfig = { apiUrl: string; wsUrl: string | null };
+
+export function staticSite(options: { config: () => WebClientConfig }): StaticHandler {
+  let openApi: string | undefined;
+  return (req, res) => {
+    if (req.method !== 'GET' && req.method !== 'HEAD') return false;
+    const { pathname } = new URL(req.url ?? '/', 'http://local');
+    if (pathname === '/openapi.json') {
+      openApi ??= JSON.stringify(buildOpenApiDocument(), null, 2);
+      return sendBody(req, res, 200, CONTENT_TYPES['.json']!, openApi);
+    }
+    if (pathname === '/config.json') return sendBody(req, res, 200, CONTENT_TYPES['.json']!, JSON.stringify(options.config()));
+    if (pathname === '/docs' || pathname === '/docs/') return serveFile(req, res, DOCS_ROOT, 'index.html');
+    if (pathname === '/docs/init.js') return serveFile(req, res, DOCS_ROOT, 'init.js');
+    if (pathname.startsWith('/docs/swagger-ui/')) return serveFile(req, res, SWAGGER_ROOT, pathname.slice('/docs/swagger-ui/'.length));
+    return serveFile(req, res, WEB_ROOT, pathname === '/' ? 'index.html' : pathname.slice(1));
+  };
+}
+
+/** Serves a file under root; anything outside it (../ tricks) or missing is left to the gateway's 404. */
+function serveFile(req: IncomingMessage, res: ServerResponse, root: string, relative: string): boolean {
+  let decoded: string;
+  try {
+    decoded = decodeURIComponent(relative);
+  } catch {
+    return false;
+  }
+  const file = normalize(join(root, decoded));
+  const type = CONTENT_TYPES[extname(file)];
+  if (!file.startsWith(root + sep) || !type) return false;
+  readFile(file).then(
+    (content) => sendBody(req, res, 200, type, content),
+    () => sendBody(req, res, 404, CONTENT_TYPES['.json']!, JSON.stringify({ message: 'Not Found' })),
+  );
+  return true;
+}
+
+function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer): true {
+  // no-cache: the files change while developing, and the config with every start.
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-cache' });
+  res.end(req.method === 'HEAD' ? undefined : body);
+  return true;
+}
