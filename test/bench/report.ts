@@ -99,6 +99,7 @@ export function renderReport(r: BenchResults): string {
   const historyRatio = Math.max(history.at(-1)!.first.p50 / history[0]!.first.p50, history.at(-1)!.deep.p50 / history[0]!.deep.p50);
   const getlist = r.scale.getlist;
   const getlistRatio = getlist.at(-1)!.p50 / getlist[0]!.p50;
+  const getlistTrips = r.capacity.find((c) => c.name === 'conversationGetlist')?.sequential ?? '—';
   const worstTrips = r.capacity.reduce((worst, c) => (c.sequential > worst.sequential ? c : worst));
   const biggest = r.coldStarts.reduce((a, b) => (b.bytes > a.bytes ? b : a));
   const slowest = r.coldStarts.reduce((a, b) => (b.loadMs > a.loadMs ? b : a));
@@ -108,7 +109,7 @@ export function renderReport(r: BenchResults): string {
   out.push(table(['goal', 'measured', 'status'], [
     [`full-path send p50 ≤ ${GOALS.sendVsFloor}× the floor`, worstDelivery ? `worst: ${worstDelivery.members} members, p50 ${fmt(worstDelivery.p50)} ms vs floor ${fmt(floorSend(worstDelivery.recipientSockets))} ms (${deliveryRatio(worstDelivery).toFixed(2)}×)` : 'not measured', mark(!!worstDelivery && deliveryRatio(worstDelivery) <= GOALS.sendVsFloor)],
     [`history flat as messages grow (${history[0]!.messages} → ${history.at(-1)!.messages})`, `p50 grows ×${historyRatio.toFixed(2)} at worst (newest or deep page)`, mark(historyRatio <= GOALS.flatRatio)],
-    [`getlist flat as conversations grow (${getlist[0]!.conversations} → ${getlist.at(-1)!.conversations})`, `p50 grows ×${getlistRatio.toFixed(2)} (round trips do not grow; the items read do)`, mark(getlistRatio <= GOALS.flatRatio)],
+    [`getlist flat as conversations grow (${getlist[0]!.conversations} → ${getlist.at(-1)!.conversations})`, `p50 grows ×${getlistRatio.toFixed(2)}; round trips stay at ${getlistTrips} sequential (table 4), the items read grow with the conversations`, mark(getlistRatio <= GOALS.flatRatio)],
     [`≤ ${GOALS.roundTrips} sequential round trips per HTTP endpoint`, `worst: ${worstTrips.name} with ${worstTrips.sequential}`, mark(worstTrips.sequential <= GOALS.roundTrips)],
     [`every bundle < ${GOALS.bundleKb} KB minified`, `largest: ${biggest.name} ${kb(biggest.bytes)} KB`, mark(biggest.bytes < GOALS.bundleKb * 1024)],
     [`every bundle loads in < ${GOALS.loadMs} ms`, `slowest: ${slowest.name} ${fmt(slowest.loadMs)} ms`, mark(slowest.loadMs < GOALS.loadMs)],
