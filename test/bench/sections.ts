@@ -68,7 +68,7 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
 
   log('HTTP endpoints with autocannon, concurrency 1 and 32');
   const http: HttpResult[] = [];
-  for (const test of httpCases(world)) {
+  for (const test of httpCases(world).filter((c) => !sizes.only || sizes.only.http.includes(c.name))) {
     for (const connections of [1, 32]) {
       const result = await loadTest(stack.httpUrl, test, connections, sizes.httpSeconds);
       log(`  ${describeHttp(result)}`);
@@ -84,7 +84,8 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   const getlist = await getlistScale(api, world.peer, sizes.getlistSizes, sizes.samples);
 
   log('cold starts: bundle each function, answer a first event in a fresh node process');
-  const coldStarts = await measureColdStarts(coldStartCases(samples, world), `${tmpDir}/bundles`, sizes.coldRuns);
+  const coldCases = coldStartCases(samples, world).filter((c) => !sizes.only || sizes.only.coldStarts.includes(c.name));
+  const coldStarts = await measureColdStarts(coldCases, `${tmpDir}/bundles`, sizes.coldRuns);
 
   return { fixtures, capacity, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts };
 }
