@@ -4,6 +4,8 @@ import { listBlockers } from '../data/blocks.ts';
 import { getConversation } from '../data/conversations.ts';
 import { getMessage, queryMessages, storeMessage, type MessageRecord, type MessageType } from '../data/messages.ts';
 import { checkMember } from './conversations.ts';
+import { consume } from './limits.ts';
+import { config } from '../config.ts';
 
 /** A message as clients see it (the seed's Messages model). */
 export type MessageView = {
@@ -35,11 +37,16 @@ export type SendResult = { message: MessageRecord; duplicate: boolean; memberIds
 
 /**
  * Stores a message (before anything is pushed, so a failed push never loses it). One round trip reads the
- * conversation and who blocks the sender, in parallel; one transaction stores. A resend with the same
+ * conversation and who blocks the sender and counts the send against the sender's rate limit, in parallel; one
+ * transaction stores. A resend with the same
  * clientMessageId returns the stored original instead of storing twice.
  */
 export async function storeNewMessage(senderId: number, input: SendInput): Promise<SendResult> {
-  const [conversation, blockers] = await Promise.all([getConversation(input.conversationId), listBlockers(senderId)]);
+  const [conversation, blockers] = await Promise.all([
+    getConversation(input.conversationId),
+    listBlockers(senderId),
+    consume(config.limits.messageSend, String(senderId)),
+  ]);
   const { memberIds } = checkMember(conversation, senderId);
   const hiddenFrom = memberIds.filter((id) => blockers.has(id));
   for (;;) {

@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { z } from 'zod';
 import { AppError, PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
-import { tokenFromHeaders, verifyToken } from '../auth/tokens.ts';
+import { tokenFromHeaders, verifyToken, type TokenClaims } from '../auth/tokens.ts';
+import { checkTokenVersion } from '../auth/sessions.ts';
 import { LIMITS } from '../schemas.ts';
 import { logger } from '../observability.ts';
 
@@ -11,6 +12,8 @@ type Out<S> = S extends Schema ? z.output<S> : undefined;
 /** The part of a route-table row the adapter needs. */
 export type RouteSpec<B, Q, P> = {
   auth: boolean;
+  /** Read-only routes run alongside the token-version check (their result is dropped if it fails). */
+  access?: { table: 'read' | 'readwrite' };
   request?: { body?: B; query?: Q; params?: P; multipart?: boolean };
 };
 
@@ -24,6 +27,8 @@ export type RouteInput<B, Q, P> = {
   params: Out<P>;
   raw: Buffer;
   headers: Record<string, string | undefined>;
+  /** The client's address as API Gateway saw it (for per-IP limits). */
+  sourceIp: string;
 };
 
 /** What a route returns: the envelope's `message`, an optional status (default 200) and the response fields. */
@@ -45,20 +50,33 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
       const headers = event.headers ?? {};
       const { body, query, params, multipart } = route.request ?? {};
       const raw = readBody(event, multipart ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
+      let claims: TokenClaims | undefined;
       if (route.auth) {
         const token = tokenFromHeaders(headers);
         if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
-        userId = (await verifyToken(token)).userId;
+        claims = await verifyToken(token);
+        userId = claims.userId;
       }
-      const input = {
-        userId: userId ?? 0,
-        raw,
-        headers,
-        body: body ? validate(body, parseJson(raw), 'body') : undefined,
-        query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
-        params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
-      } as RouteInput<B, Q, P>;
-      const { status = 200, ...fields } = await run(input);
+      // A revoked token (logged out, password changed, user gone) is refused. Routes that write wait for the check;
+      // read-only routes run alongside it so it adds no latency, and the check's 401 wins over whatever they returned.
+      const versionCheck = claims ? checkTokenVersion(claims) : Promise.resolve();
+      const work = (async () => {
+        const input = {
+          userId: userId ?? 0,
+          raw,
+          headers,
+          sourceIp: event.requestContext?.http?.sourceIp ?? '',
+          body: body ? validate(body, parseJson(raw), 'body') : undefined,
+          query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
+          params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
+        } as RouteInput<B, Q, P>;
+        if (route.access?.table !== 'read') await versionCheck;
+        return run(input);
+      })();
+      const [check, outcome] = await Promise.allSettled([versionCheck, work]);
+      if (check.status === 'rejected') throw check.reason;
+      if (outcome.status === 'rejected') throw outcome.reason;
+      const { status = 200, ...fields } = outcome.value;
       logger.info('request', { route: routeKey, userId, status, latencyMs: Date.now() - started, requestId: context?.awsRequestId });
       return json(status, { success: true, ...fields });
     } catch (thrown) {
