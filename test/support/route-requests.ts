@@ -52,9 +52,14 @@ export function kindOf(field: Field): FieldKind {
 
 export type RouteValues = { params: Record<string, unknown>; query: Record<string, unknown>; body?: unknown };
 
+/** Percent-encodes every UTF-8 byte (unlike encodeURIComponent, never throws: a lone surrogate becomes U+FFFD). */
+function encodeSegment(value: string): string {
+  return [...Buffer.from(value, 'utf8')].map((byte) => `%${byte.toString(16).padStart(2, '0')}`).join('');
+}
+
 /** The HTTP request for a row and its input values (path parameters substituted and encoded). */
 export function requestFor(route: HttpRoute, values: RouteValues): { method: string; path: string; body?: unknown } {
-  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeURIComponent(String(values.params[name] ?? '')));
+  const path = route.path.replace(/\{(\w+)\}/g, (_, name: string) => encodeSegment(String(values.params[name] ?? '')));
   const query = new URLSearchParams(Object.entries(values.query).map(([k, v]): [string, string] => [k, String(v)])).toString();
   return { method: route.method, path: query ? `${path}?${query}` : path, ...(values.body !== undefined ? { body: values.body } : {}) };
 }
