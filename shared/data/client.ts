@@ -5,12 +5,13 @@ import { config } from '../config.ts';
 /**
  * One DynamoDB client per container, created at cold start and reused by every invocation.
  * Short timeouts plus the SDK's retries with backoff: a throttled or slow call fails fast as a 503
- * instead of hanging the Lambda until its own timeout.
+ * instead of hanging the Lambda until its own timeout. throwOnRequestTimeout: without it the SDK only logs a warning
+ * when requestTimeout passes and keeps waiting (found by test/security/faults.test.ts, "never answers").
  */
 export const dynamo = new DynamoDBClient({
   endpoint: config.dynamoEndpoint,
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 1000, requestTimeout: 3000 },
+  requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
 });
 
 export const db = DynamoDBDocumentClient.from(dynamo, {
