@@ -120,3 +120,20 @@ describe('message send: per user', () => {
     expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'from the peer']);
   });
 });
+
+describe('size limits', () => {
+  it('refuses bodies over 64 KB (413), text over 4,000 characters, groups over 500 and passwords over 72 bytes (400)', async () => {
+    const [user, peer] = await Promise.all([newUser('sizes'), newUser('sizes_peer')]);
+    const conversationId = await api.conversation(user.token, peer.id);
+    const huge = await api.request('POST', '/message/send', { token: user.token, raw: JSON.stringify({ conversationId, content: 'x'.repeat(65 * 1024) }), headers: { 'content-type': 'application/json' } });
+    expect([huge.status, huge.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    const long = await api.post('/message/send', { conversationId, content: '长'.repeat(4001) }, user.token);
+    expect([long.status, long.body.code, long.body.field]).toEqual([400, 'VALIDATION_FAILED', 'content']);
+    expect((await api.post('/message/send', { conversationId, content: '长'.repeat(4000) }, user.token)).status).toBe(201);
+    const crowd = Array.from({ length: 500 }, (_, i) => peer.id + i + 1).join(',');
+    const group = await api.post(`/conversation/create?contactId=${crowd}`, undefined, user.token);
+    expect([group.status, group.body.code]).toEqual([400, 'VALIDATION_FAILED']);
+    const longPassword = await postFrom(stack.httpUrl, '127.0.3.1', '/user/register', { username: `pw_${randomBytes(3).toString('hex')}`, password: 'é'.repeat(37), nickname: 'pw' });
+    expect([longPassword.status, longPassword.body.field]).toEqual([400, 'password']);
+  });
+});
