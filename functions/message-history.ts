@@ -1,8 +1,9 @@
 import { httpRoute } from '../shared/http/adapter.ts';
 import { HTTP } from '../shared/routes.ts';
 import { getHistory, toMessageView } from '../shared/domain/messages.ts';
+import { withImageUrls } from '../shared/domain/images.ts';
 
 export const handler = httpRoute(HTTP.messageHistory, async ({ userId, params, query }) => {
   const page = await getHistory(userId, params.conversation_id, query);
-  return { message: '查询成功', messages: page.messages.map(toMessageView), next_cursor: page.next_cursor };
+  return { message: '查询成功', messages: await withImageUrls(page.messages.map(toMessageView)), next_cursor: page.next_cursor };
 });

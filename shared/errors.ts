@@ -53,6 +53,12 @@ export class PayloadTooLargeError extends AppError {
     super('PAYLOAD_TOO_LARGE', message);
   }
 }
+/** The bytes are not one of the accepted types (checked by content, not by name or declared type). */
+export class UnsupportedMediaTypeError extends AppError {
+  constructor(message = '不支持的文件类型') {
+    super('UNSUPPORTED_MEDIA_TYPE', message);
+  }
+}
 export class RateLimitedError extends AppError {
   constructor(readonly retryAfterSeconds: number, message = '请求过于频繁，请稍后再试') {
     super('RATE_LIMITED', message, { retryAfter: retryAfterSeconds });
@@ -85,6 +91,7 @@ const TRANSIENT_AWS_ERRORS = new Set([
   'ProvisionedThroughputExceededException',
   'RequestLimitExceeded',
   'TransactionConflictException',
+  'TransactionCanceledException', // only reaches here when retries of a conflict ran out
   'InternalServerError',
   'ServiceUnavailable',
   'TimeoutError',

@@ -37,6 +37,11 @@ export type WsRoute = {
   access: Access;
   summary: string;
   request?: { body?: z.ZodType };
+  /**
+   * Only on $connect: the Lambda REQUEST authorizer that checks `?token=`. API Gateway hands its context (the
+   * user id) to every later event of the connection, so no route has to look the caller up in the table.
+   */
+  authorizer?: { name: string; entry: string; identitySource: string; access: Access };
 };
 
 export type Route = HttpRoute | WsRoute;
@@ -59,12 +64,29 @@ export const HTTP = {
   conversationCreate: http({ name: 'conversationCreate', method: 'POST', path: '/conversation/create', entry: 'functions/conversation-create.ts', access: { table: 'readwrite' }, summary: '创建会话', request: { query: schemas.createConversationQuery } }),
   conversationGetlist: http({ name: 'conversationGetlist', method: 'GET', path: '/conversation/getlist', entry: 'functions/conversation-getlist.ts', access: { table: 'read' }, summary: '获取会话列表' }),
   conversationMembers: http({ name: 'conversationMembers', method: 'GET', path: '/conversation/members', entry: 'functions/conversation-members.ts', access: { table: 'read' }, summary: '获取会话成员(不包含用户本身）', request: { query: schemas.conversationQuery } }),
-  messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
-  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite' }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read', bucket: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
+  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read', connections: true }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  messageImage: http({ name: 'messageImage', method: 'POST', path: '/message/image', entry: 'functions/message-image.ts', access: { table: 'read', bucket: 'readwrite' }, summary: '上传图片（预签名上传；兼容旧的 multipart 上传）', request: { body: schemas.imageUploadBody, multipart: true } }),
 };
 
 export const httpRoutes: HttpRoute[] = Object.values(HTTP);
 
-export const wsRoutes: WsRoute[] = [];
+const ws = <R extends Omit<WsRoute, 'kind'>>(row: R) => ({ kind: 'ws' as const, ...row });
+const pushes = { table: 'read', connections: true } as const;
+
+export const WS = {
+  connect: ws({
+    name: 'wsConnect', routeKey: '$connect', entry: 'functions/ws-connect.ts', access: { table: 'readwrite' }, summary: '建立连接（记录连接）',
+    authorizer: { name: 'wsAuthorizer', entry: 'functions/ws-authorize.ts', identitySource: 'route.request.querystring.token', access: { table: 'read' } },
+  }),
+  disconnect: ws({ name: 'wsDisconnect', routeKey: '$disconnect', entry: 'functions/ws-disconnect.ts', access: { table: 'readwrite' }, summary: '断开连接（删除连接记录）' }),
+  fallback: ws({ name: 'wsDefault', routeKey: '$default', entry: 'functions/ws-default.ts', access: pushes, summary: '未知 action：回复错误帧' }),
+  sendMessage: ws({ name: 'wsSendMessage', routeKey: 'sendMessage', entry: 'functions/ws-send-message.ts', access: { table: 'readwrite', bucket: 'read', connections: true }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  markRead: ws({ name: 'wsMarkRead', routeKey: 'markRead', entry: 'functions/ws-mark-read.ts', access: { table: 'readwrite', connections: true }, summary: '标记已读', request: { body: schemas.markReadBody } }),
+  typing: ws({ name: 'wsTyping', routeKey: 'typing', entry: 'functions/ws-typing.ts', access: pushes, summary: '正在输入', request: { body: schemas.typingBody } }),
+  ping: ws({ name: 'wsPing', routeKey: 'ping', entry: 'functions/ws-ping.ts', access: pushes, summary: '心跳' }),
+};
+
+export const wsRoutes: WsRoute[] = Object.values(WS);
 
 export const routes: Route[] = [...httpRoutes, ...wsRoutes];

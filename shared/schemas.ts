@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { IMAGE_CONTENT_TYPES } from './image-types.ts';
 
 /**
  * Request schemas: the handlers validate with them and the OpenAPI document is generated from them.
@@ -16,6 +17,8 @@ export const LIMITS = {
   historyPageDefault: 50,
   historyPageMax: 100,
   jsonBodyMaxBytes: 64 * 1024,
+  /** The seed's multipart upload goes through a Lambda (6 MB payload cap): smaller than presigned uploads. */
+  legacyImageMaxBytes: 5 * 1024 * 1024,
 } as const;
 
 const safeId = z
@@ -47,7 +50,8 @@ export const registerBody = z.object({
   username,
   password,
   nickname: visible(LIMITS.nicknameMax),
-  email: z.email().max(LIMITS.emailMax).optional().nullable(),
+  // Seed clients send "" for no email: treat it as absent.
+  email: z.preprocess((value) => (value === '' ? undefined : value), z.email().max(LIMITS.emailMax).nullish()),
 });
 
 export const loginBody = z.object({
@@ -88,3 +92,18 @@ export const sendMessageBody = z.object({
   type: messageType.default('text'),
   clientMessageId: z.string().min(1).max(LIMITS.clientMessageIdMax).regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only').optional(),
 });
+
+/** Asking for a presigned image upload; the size cap is configuration (IMAGE_MAX_BYTES), checked by the domain. */
+export const imageUploadBody = z.object({
+  contentType: z.enum(IMAGE_CONTENT_TYPES, { error: `must be one of ${IMAGE_CONTENT_TYPES.join(', ')}` }),
+  size: z.number().int('must be an integer').min(1, 'must be at least 1 byte'),
+  conversationId: id,
+});
+
+/** The legacy multipart body's optional text field. */
+export const legacyImageFields = z.object({ conversationId: id.optional() });
+
+/** WebSocket frames: `action` selects the route (API Gateway reads it); the rest is validated like a body. */
+export const markReadBody = z.object({ conversationId: id, messageId: id });
+
+export const typingBody = z.object({ conversationId: id });

@@ -4,12 +4,13 @@ import { join, resolve } from 'node:path';
 import { startLocalStack } from './stack.ts';
 
 /**
- * `npm start`: the whole backend locally. HTTP_PORT (default 3000), DATA_DIR (default .data/, kept between runs),
+ * `npm start`: the whole backend locally. HTTP_PORT (default 3000), WS_PORT (default 3001), DATA_DIR (default .data/, kept between runs),
  * `--in-memory` for a throwaway run. Ctrl-C stops everything cleanly.
  */
 const inMemory = process.argv.includes('--in-memory');
 const dataDir = resolve(process.env.DATA_DIR ?? '.data');
 const httpPort = Number(process.env.HTTP_PORT ?? 3000);
+const wsPort = Number(process.env.WS_PORT ?? 3001);
 
 /** The JWT signing secret: generated on first start and kept in the data folder, never in the code. */
 function signingSecret(): string {
@@ -25,10 +26,14 @@ process.env.POWERTOOLS_DEV ??= 'true'; // readable logs in the terminal
 try {
   const stack = await startLocalStack({
     httpPort,
+    wsPort,
     dataDir: inMemory ? undefined : join(dataDir, 'dynamodb'),
+    s3DataDir: inMemory ? undefined : join(dataDir, 's3'),
     jwtSecret: signingSecret(),
   });
   console.log(`HTTP API: ${stack.httpUrl}`);
+  console.log(`WebSocket API: ${stack.wsUrl}`);
+  console.log(`S3 (bucket ${stack.bucketName}): ${stack.s3Endpoint}`);
   console.log(inMemory ? 'Data: in memory (gone when stopped)' : `Data: ${dataDir}`);
   let stopping = false;
   const stop = async () => {

@@ -2,15 +2,24 @@ import { createServer } from 'node:net';
 import type { Server } from 'node:http';
 import { startDynamoLocal, ensureTable, type DynamoLocal } from './dynamodb-local.ts';
 import { startHttpGateway, type StaticHandler } from './http-gateway.ts';
+import { S3RVER_CREDENTIALS, startS3Local } from './s3-local.ts';
+import { LOCAL_STAGE, startWsGateway, type WsGatewayControls, type WsLimits } from './ws-gateway.ts';
 
 /**
- * The whole backend on a laptop: DynamoDB Local (the real AWS jar), the table from the shared schema, and the local
- * API Gateway serving every route-table row through the real handler modules. Used by `npm start` and the tests.
+ * The whole backend on a laptop: DynamoDB Local (the real AWS jar), the table from the shared schema, s3rver with
+ * the image bucket, and the local API Gateway serving every route-table row through the real handler modules.
+ * Used by `npm start` and the tests.
  */
 export type LocalStackOptions = {
   httpPort?: number;
+  wsPort?: number;
+  /** Shorter WebSocket limits (idle timeout, 2-hour maximum, message size) so tests can reach them. */
+  wsLimits?: Partial<WsLimits>;
   /** Persist DynamoDB data here; in memory when absent. */
   dataDir?: string;
+  /** Persist uploaded images here; in a temporary folder, removed on stop, when absent. */
+  s3DataDir?: string;
+  bucketName?: string;
   /** Reuse a running DynamoDB Local (tests share one) instead of starting one. */
   dynamoEndpoint?: string;
   tableName?: string;
@@ -20,7 +29,16 @@ export type LocalStackOptions = {
   extra?: StaticHandler;
 };
 
-export type LocalStack = { httpUrl: string; dynamoEndpoint: string; tableName: string; stop: () => Promise<void> };
+export type LocalStack = {
+  httpUrl: string;
+  wsUrl: string;
+  ws: WsGatewayControls;
+  dynamoEndpoint: string;
+  tableName: string;
+  s3Endpoint: string;
+  bucketName: string;
+  stop: () => Promise<void>;
+};
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -35,29 +53,43 @@ export async function freePort(): Promise<number> {
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
   const tableName = options.tableName ?? 'chat';
+  // s3rver runs in this process: started first, it goes away with the process if DynamoDB Local fails to start.
+  const s3 = await startS3Local({ port: await freePort(), bucketName: options.bucketName ?? 'chat-images', dataDir: options.s3DataDir });
   let dynamo: DynamoLocal | undefined;
   const dynamoEndpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal({ port: await freePort(), dataDir: options.dataDir })).endpoint;
   await ensureTable(dynamoEndpoint, tableName);
+  // The handlers need the @connections URL at load time, so the WebSocket port is settled first.
+  const wsPort = options.wsPort || (await freePort()); // 0 means any free port, like httpPort
 
-  // The handlers read their configuration once, at import: set it before the gateway loads them.
+  // The handlers read their configuration once, at import: set it before the gateway loads them. The emulators'
+  // credentials always (never a developer's real ones): s3rver refuses any other key id.
   Object.assign(process.env, {
     AWS_REGION: process.env.AWS_REGION ?? 'us-east-1',
-    AWS_ACCESS_KEY_ID: process.env.AWS_ACCESS_KEY_ID ?? 'local',
-    AWS_SECRET_ACCESS_KEY: process.env.AWS_SECRET_ACCESS_KEY ?? 'local',
+    AWS_ACCESS_KEY_ID: S3RVER_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: S3RVER_CREDENTIALS.secretAccessKey,
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamoEndpoint,
+    S3_ENDPOINT: s3.endpoint,
+    BUCKET_NAME: s3.bucketName,
     JWT_SECRET: options.jwtSecret,
+    WS_CALLBACK_URL: `http://127.0.0.1:${wsPort}/${LOCAL_STAGE}`,
     ...options.env,
   });
+  delete process.env.AWS_SESSION_TOKEN; // it would belong to a real key, not the emulators'
   const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra });
+  const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits });
 
   return {
     httpUrl: http.url,
+    wsUrl: ws.url,
+    ws: ws.controls,
     dynamoEndpoint,
     tableName,
+    s3Endpoint: s3.endpoint,
+    bucketName: s3.bucketName,
     stop: async () => {
-      await closeServer(http.server);
-      await dynamo?.stop();
+      await Promise.all([closeServer(http.server), ws.close()]);
+      await Promise.all([dynamo?.stop(), s3.stop()]);
     },
   };
 }

@@ -1,4 +1,5 @@
-import { BatchGetCommand, QueryCommand, type QueryCommandInput } from '@aws-sdk/lib-dynamodb';
+import { BatchGetCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
 
@@ -48,4 +49,22 @@ export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<Q
     startKey = out.LastEvaluatedKey;
   } while (startKey);
   return items;
+}
+
+/**
+ * A transaction, retried when DynamoDB cancels it only because another transaction touched the same item
+ * (a busy conversation's META item); the SDK does not retry those. Condition failures are the caller's to read.
+ */
+export async function transactWrite(input: TransactWriteCommandInput): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await db.send(new TransactWriteCommand(input));
+      return;
+    } catch (error) {
+      const reasons = error instanceof TransactionCanceledException ? error.CancellationReasons ?? [] : [];
+      const conflictOnly = reasons.some((r) => r.Code === 'TransactionConflict') && !reasons.some((r) => r.Code === 'ConditionalCheckFailed');
+      if (!conflictOnly || attempt >= 4) throw error;
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
+    }
+  }
 }

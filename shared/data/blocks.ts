@@ -1,7 +1,6 @@
-import { TransactWriteCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { queryPrefix } from './batch.ts';
+import { queryPrefix, transactWrite } from './batch.ts';
 import type { Key } from './table.ts';
 
 /**
@@ -14,12 +13,12 @@ export const blockedByKey = (blockedId: number, blockerId: number): Key => ({ PK
 /** False when the block already existed. */
 export async function putBlock(blockerId: number, blockedId: number, createdAt: string): Promise<boolean> {
   try {
-    await db.send(new TransactWriteCommand({
+    await transactWrite({
       TransactItems: [
         { Put: { TableName: TABLE, Item: { ...blockKey(blockerId, blockedId), blockerId, blockedId, createdAt }, ConditionExpression: 'attribute_not_exists(PK)' } },
         { Put: { TableName: TABLE, Item: { ...blockedByKey(blockedId, blockerId), blockerId, blockedId, createdAt } } },
       ],
-    }));
+    });
     return true;
   } catch (error) {
     if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;
@@ -30,12 +29,12 @@ export async function putBlock(blockerId: number, blockedId: number, createdAt: 
 /** False when there was no such block. */
 export async function deleteBlock(blockerId: number, blockedId: number): Promise<boolean> {
   try {
-    await db.send(new TransactWriteCommand({
+    await transactWrite({
       TransactItems: [
         { Delete: { TableName: TABLE, Key: blockKey(blockerId, blockedId), ConditionExpression: 'attribute_exists(PK)' } },
         { Delete: { TableName: TABLE, Key: blockedByKey(blockedId, blockerId) } },
       ],
-    }));
+    });
     return true;
   } catch (error) {
     if (error instanceof TransactionCanceledException && error.CancellationReasons?.[0]?.Code === 'ConditionalCheckFailed') return false;

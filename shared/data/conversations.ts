@@ -1,7 +1,7 @@
-import { BatchWriteCommand, GetCommand, PutCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { BatchWriteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { batchGet, chunk, queryPrefix } from './batch.ts';
+import { batchGet, chunk, queryPrefix, transactWrite } from './batch.ts';
 import type { Key } from './table.ts';
 import type { MessageRecord } from './messages.ts';
 
@@ -57,14 +57,14 @@ export async function getPairConversationId(a: number, b: number): Promise<numbe
 export async function putSingleConversation(conversation: ConversationRecord): Promise<'created' | 'exists'> {
   const [a, b] = conversation.memberIds as [number, number];
   try {
-    await db.send(new TransactWriteCommand({
+    await transactWrite({
       TransactItems: [
         { Put: { TableName: TABLE, Item: { ...pairKey(a, b), conversationId: conversation.id }, ConditionExpression: 'attribute_not_exists(PK)' } },
         { Put: { TableName: TABLE, Item: { ...conversationKey(conversation.id), ...conversation }, ConditionExpression: 'attribute_not_exists(PK)' } },
         { Put: { TableName: TABLE, Item: membership(conversation, a) } },
         { Put: { TableName: TABLE, Item: membership(conversation, b) } },
       ],
-    }));
+    });
     return 'created';
   } catch (error) {
     if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed' || r.Code === 'TransactionConflict')) return 'exists';

@@ -1,8 +1,9 @@
-import { GetCommand, QueryCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import { padId, type Key } from './table.ts';
 import { conversationKey, membershipKey } from './conversations.ts';
+import { transactWrite } from './batch.ts';
 
 export type MessageType = 'text' | 'image';
 
@@ -67,7 +68,7 @@ export async function storeMessage(message: MessageRecord): Promise<StoreOutcome
       : []),
   ];
   try {
-    await db.send(new TransactWriteCommand({ TransactItems: items }));
+    await transactWrite({ TransactItems: items });
     return { stored: true };
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;

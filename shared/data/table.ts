@@ -9,7 +9,8 @@
  *   USER#<id>          / BLOCK#<blockedId>    the user blocks blockedId
  *   USER#<id>          / BLOCKEDBY#<blocker>  the mirror of a block, so a sender finds who blocks them in one Query
  *   USER#<id>          / CONV#<convId>        a membership (the user's side), with the read marker
- *   USER#<id>          / CONNECTIONS          the user's live WebSocket connections (one item: BatchGet per 100 members)
+ *   USER#<id>          / CONNECTIONS          map connectionId → expiresAt of the user's live WebSocket connections
+ *                                            (one item per user: a fan-out reads them with one BatchGet per 100 members)
  *   CONV#<id>          / META                 a conversation: type, member ids, last message, message count
  *   CONV#<id>          / MSG#<messageId>      a message (ids are time-ordered, zero-padded so they sort)
  *   CONV#<id>          / CMID#<sender>#<cmid> idempotency record for a client message id (expires)

@@ -1,8 +1,8 @@
-import { GetCommand, TransactWriteCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
-import { batchGet } from './batch.ts';
+import { batchGet, transactWrite } from './batch.ts';
 
 export type UserRecord = {
   id: number;
@@ -22,12 +22,12 @@ export const usernameKey = (username: string): Key => ({ PK: `USERNAME#${usernam
 /** Creates the user and claims the username in one transaction: two concurrent registrations cannot both win. */
 export async function putNewUser(user: UserRecord): Promise<'created' | 'username-taken' | 'id-taken'> {
   try {
-    await db.send(new TransactWriteCommand({
+    await transactWrite({
       TransactItems: [
         { Put: { TableName: TABLE, Item: { ...usernameKey(user.username), userId: user.id }, ConditionExpression: 'attribute_not_exists(PK)' } },
         { Put: { TableName: TABLE, Item: { ...userKey(user.id), ...user }, ConditionExpression: 'attribute_not_exists(PK)' } },
       ],
-    }));
+    });
     return 'created';
   } catch (error) {
     if (error instanceof TransactionCanceledException) {

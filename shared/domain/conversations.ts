@@ -92,6 +92,20 @@ export function checkMember(conversation: ConversationRecord | undefined, caller
   return conversation;
 }
 
+/** Who a user's message, typing or read event reaches: every member except those who block the user. */
+export type Audience = { conversation: ConversationRecord; visibleTo: number[]; hiddenFrom: number[] };
+
+/** One round trip: the conversation and the user's blockers, read in parallel. */
+export async function resolveAudience(userId: number, conversationId: number): Promise<Audience> {
+  const [found, blockers] = await Promise.all([getConversation(conversationId), listBlockers(userId)]);
+  const conversation = checkMember(found, userId);
+  return {
+    conversation,
+    visibleTo: conversation.memberIds.filter((id) => !blockers.has(id)),
+    hiddenFrom: conversation.memberIds.filter((id) => blockers.has(id)),
+  };
+}
+
 export type MemberView = { id: number; userId: number; username: string; nickname: string };
 
 /** The other members of a conversation the caller belongs to. */

@@ -1,11 +1,8 @@
 import { newId } from '../ids.ts';
 import { ForbiddenError, ValidationError } from '../errors.ts';
-import { listBlockers } from '../data/blocks.ts';
 import { getConversation } from '../data/conversations.ts';
 import { getMessage, queryMessages, storeMessage, type MessageRecord, type MessageType } from '../data/messages.ts';
-import { checkMember } from './conversations.ts';
-import { consume } from './limits.ts';
-import { config } from '../config.ts';
+import { checkMember, type Audience } from './conversations.ts';
 
 /** A message as clients see it (the seed's Messages model). */
 export type MessageView = {
@@ -17,6 +14,8 @@ export type MessageView = {
   sent_at: string;
   received_at: string | null;
   clientMessageId?: string;
+  /** Image messages, once passed through withImageUrls (shared/domain/images.ts): a short-lived GET link. */
+  url?: string;
 };
 
 export function toMessageView(message: MessageRecord): MessageView {
@@ -33,22 +32,15 @@ export function toMessageView(message: MessageRecord): MessageView {
 }
 
 export type SendInput = { conversationId: number; content: string; type: MessageType; clientMessageId?: string };
-export type SendResult = { message: MessageRecord; duplicate: boolean; memberIds: number[] };
+export type StoreResult = { message: MessageRecord; duplicate: boolean };
 
 /**
- * Stores a message (before anything is pushed, so a failed push never loses it). One round trip reads the
- * conversation and who blocks the sender and counts the send against the sender's rate limit, in parallel; one
- * transaction stores. A resend with the same
- * clientMessageId returns the stored original instead of storing twice.
+ * Stores a message (before anything is pushed, so a failed push never loses it) in one transaction, hidden from
+ * the members who block the sender. A resend with the same clientMessageId returns the stored original instead
+ * of storing twice. Sending goes through shared/domain/delivery.ts, which also pushes.
  */
-export async function storeNewMessage(senderId: number, input: SendInput): Promise<SendResult> {
-  const [conversation, blockers] = await Promise.all([
-    getConversation(input.conversationId),
-    listBlockers(senderId),
-    consume(config.limits.messageSend, String(senderId)),
-  ]);
-  const { memberIds } = checkMember(conversation, senderId);
-  const hiddenFrom = memberIds.filter((id) => blockers.has(id));
+export async function storeNewMessage(senderId: number, input: SendInput, audience: Audience): Promise<StoreResult> {
+  const { hiddenFrom } = audience;
   for (;;) {
     const message: MessageRecord = {
       id: newId(),
@@ -61,11 +53,11 @@ export async function storeNewMessage(senderId: number, input: SendInput): Promi
       ...(hiddenFrom.length ? { hiddenFrom } : {}),
     };
     const outcome = await storeMessage(message);
-    if (outcome.stored) return { message, duplicate: false, memberIds };
+    if (outcome.stored) return { message, duplicate: false };
     if (outcome.reason === 'not-member') throw new ForbiddenError('你不是该会话的成员');
     if (outcome.reason === 'duplicate') {
       const original = await getMessage(input.conversationId, outcome.originalId);
-      if (original) return { message: original, duplicate: true, memberIds };
+      if (original) return { message: original, duplicate: true };
     }
     // 'id-taken' (or a guard left by a message that no longer exists): draw a new id and store again.
   }

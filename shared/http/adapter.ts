@@ -10,26 +10,29 @@ type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
 
 /** The part of a route-table row the adapter needs. */
-export type RouteSpec<B, Q, P> = {
+export type RouteSpec<B, Q, P, M extends boolean = false> = {
   auth: boolean;
   /** Read-only routes run alongside the token-version check (their result is dropped if it fails). */
   access?: { table: 'read' | 'readwrite' };
-  request?: { body?: B; query?: Q; params?: P; multipart?: boolean };
+  request?: { body?: B; query?: Q; params?: P; multipart?: M };
 };
 
-/** Multipart uploads (the legacy image path) may be larger than JSON bodies. */
-export const MULTIPART_MAX_BYTES = 5 * 1024 * 1024 + 64 * 1024;
+/** Multipart uploads (the legacy image path) may be larger than JSON bodies: the file plus room for the form. */
+export const MULTIPART_MAX_BYTES = LIMITS.legacyImageMaxBytes + 64 * 1024;
 
-export type RouteInput<B, Q, P> = {
+/**
+ * What a handler gets. On a route that accepts multipart, a multipart/form-data request arrives parsed as `form`
+ * (its fields are the handler's to validate) and `body` is absent; any other request has its JSON `body` validated.
+ */
+export type RouteInput<B, Q, P, M extends boolean = false> = {
   userId: number;
-  body: Out<B>;
   query: Out<Q>;
   params: Out<P>;
   raw: Buffer;
   headers: Record<string, string | undefined>;
   /** The client's address as API Gateway saw it (for per-IP limits). */
   sourceIp: string;
-};
+} & (M extends true ? { body: Out<B>; form?: undefined } | { body?: undefined; form: FormData } : { body: Out<B>; form?: undefined });
 
 /** What a route returns: the envelope's `message`, an optional status (default 200) and the response fields. */
 export type Reply = { status?: number; message: string } & Record<string, unknown>;
@@ -38,9 +41,9 @@ export type Reply = { status?: number; message: string } & Record<string, unknow
  * Wraps a route's logic as an API Gateway HTTP API (payload 2.0) Lambda handler: authenticates, validates the
  * body, query and path with the route's schemas, and turns the result or any error into the JSON envelope.
  */
-export function httpRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined>(
-  route: RouteSpec<B, Q, P>,
-  run: (input: RouteInput<B, Q, P>) => Promise<Reply>,
+export function httpRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined, M extends boolean = false>(
+  route: RouteSpec<B, Q, P, M>,
+  run: (input: RouteInput<B, Q, P, M>) => Promise<Reply>,
 ) {
   return async (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     const started = Date.now();
@@ -49,7 +52,9 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
     try {
       const headers = event.headers ?? {};
       const { body, query, params, multipart } = route.request ?? {};
-      const raw = readBody(event, multipart ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
+      const contentType = headers['content-type'] ?? '';
+      const isForm = Boolean(multipart) && /^multipart\/form-data\b/i.test(contentType);
+      const raw = readBody(event, isForm ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
       let claims: TokenClaims | undefined;
       if (route.auth) {
         const token = tokenFromHeaders(headers);
@@ -61,15 +66,17 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
       // read-only routes run alongside it so it adds no latency, and the check's 401 wins over whatever they returned.
       const versionCheck = claims ? checkTokenVersion(claims) : Promise.resolve();
       const work = (async () => {
+        const form = isForm ? await parseForm(raw, contentType) : undefined;
         const input = {
           userId: userId ?? 0,
           raw,
           headers,
           sourceIp: event.requestContext?.http?.sourceIp ?? '',
-          body: body ? validate(body, parseJson(raw), 'body') : undefined,
+          form,
+          body: body && !form ? validate(body, parseJson(raw), 'body') : undefined,
           query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
           params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
-        } as RouteInput<B, Q, P>;
+        } as RouteInput<B, Q, P, M>;
         if (route.access?.table !== 'read') await versionCheck;
         return run(input);
       })();
@@ -106,7 +113,8 @@ function readBody(event: APIGatewayProxyEventV2, maxBytes: number): Buffer {
   return raw;
 }
 
-function parseJson(raw: Buffer): unknown {
+/** A JSON object from a body or frame; anything else is a 400 naming the body. */
+export function parseJson(raw: Buffer): unknown {
   if (raw.length === 0) return {};
   let value: unknown;
   try {
@@ -116,6 +124,15 @@ function parseJson(raw: Buffer): unknown {
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new ValidationError('请求体必须是 JSON 对象', 'body');
   return value;
+}
+
+/** Parsed by the platform's own multipart parser (the one behind fetch's Response.formData()). */
+async function parseForm(raw: Buffer, contentType: string): Promise<FormData> {
+  try {
+    return await new Response(raw, { headers: { 'content-type': contentType } }).formData();
+  } catch {
+    throw new ValidationError('multipart 请求体格式错误', 'body');
+  }
 }
 
 /** Validates with a schema; the first problem becomes a 400 that names the field. */

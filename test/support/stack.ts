@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { inject } from 'vitest';
-import { startLocalStack, type LocalStack } from '../../infra/local/stack.ts';
+import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../infra/local/stack.ts';
 
 export const TEST_JWT_SECRET = 'test-secret-' + randomBytes(16).toString('hex');
 
@@ -11,8 +11,9 @@ export const TEST_JWT_SECRET = 'test-secret-' + randomBytes(16).toString('hex');
 const GENEROUS_LIMITS = { LIMIT_REGISTER_MAX: '1000000', LIMIT_MESSAGE_SEND_MAX: '1000000' };
 
 /** The real local stack, started from code on free ports, on its own table in the run's DynamoDB Local. */
-export function startTestStack(env: Record<string, string> = {}): Promise<LocalStack> {
+export function startTestStack(env: Record<string, string> = {}, options: Pick<LocalStackOptions, 'wsLimits'> = {}): Promise<LocalStack> {
   return startLocalStack({
+    ...options,
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `chat-${randomBytes(4).toString('hex')}`,
     jwtSecret: TEST_JWT_SECRET,

@@ -1,0 +1,7 @@
+import { wsRoute } from '../shared/ws/adapter.ts';
+import { WS } from '../shared/routes.ts';
+import { markRead } from '../shared/domain/delivery.ts';
+
+export const handler = wsRoute(WS.markRead, async ({ userId, body }) => {
+  await markRead(userId, body.conversationId, body.messageId);
+});

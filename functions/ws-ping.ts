@@ -1,0 +1,7 @@
+import { wsRoute } from '../shared/ws/adapter.ts';
+import { WS } from '../shared/routes.ts';
+import { push } from '../shared/ws/push.ts';
+
+export const handler = wsRoute(WS.ping, async ({ connectionId }) => {
+  await push(connectionId, { event: 'pong' });
+});

@@ -1,0 +1,106 @@
+import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { db, TABLE } from './client.ts';
+import { batchGet } from './batch.ts';
+import type { Key } from './table.ts';
+
+/**
+ * WebSocket connections, stored twice: one item per connection (what it is, who holds it) and one item per user
+ * whose `connections` map lists their live connection ids with each one's expiry. Finding every connection of a
+ * conversation's members is then one BatchGet per 100 members, never a Query per member.
+ */
+export type ConnectionRecord = { connectionId: string; userId: number; connectedAt: string; expiresAt: number };
+export type LiveConnection = { connectionId: string; userId: number };
+
+/** API Gateway closes a connection after 2 hours; the records outlive that a little, then expire on their own. */
+export const CONNECTION_TTL_SECONDS = 2 * 3600 + 10 * 60;
+
+export const connectionKey = (connectionId: string): Key => ({ PK: `CONN#${connectionId}`, SK: 'CONN' });
+export const userConnectionsKey = (userId: number): Key => ({ PK: `USER#${userId}`, SK: 'CONNECTIONS' });
+
+const nowSeconds = () => Math.floor(Date.now() / 1000);
+
+export async function putConnection(userId: number, connectionId: string, connectedAt = new Date()): Promise<ConnectionRecord> {
+  const record: ConnectionRecord = { connectionId, userId, connectedAt: connectedAt.toISOString(), expiresAt: Math.floor(connectedAt.getTime() / 1000) + CONNECTION_TTL_SECONDS };
+  const [, listed] = await Promise.all([
+    db.send(new PutCommand({ TableName: TABLE, Item: { ...connectionKey(connectionId), ...record } })),
+    addToUserMap(userId, connectionId, record.expiresAt),
+  ]);
+  // Entries whose $disconnect never came are dropped here, so the map stays as small as the user's real devices.
+  const expired = Object.entries(listed).filter(([, expiresAt]) => expiresAt <= nowSeconds()).map(([id]) => id);
+  if (expired.length) await removeFromUserMap(userId, expired);
+  return record;
+}
+
+/**
+ * SET of a map entry needs the map to exist, so the first connection ever creates the map instead (conditionally,
+ * in case two devices connect at once). The item's own expiry follows its newest entry: once every connection
+ * has expired, TTL deletes the item.
+ */
+async function addToUserMap(userId: number, connectionId: string, expiresAt: number): Promise<Record<string, number>> {
+  for (;;) {
+    try {
+      const { Attributes } = await db.send(new UpdateCommand({
+        TableName: TABLE,
+        Key: userConnectionsKey(userId),
+        UpdateExpression: 'SET #conns.#id = :exp, expiresAt = :exp',
+        ConditionExpression: 'attribute_exists(#conns)',
+        ExpressionAttributeNames: { '#conns': 'connections', '#id': connectionId },
+        ExpressionAttributeValues: { ':exp': expiresAt },
+        ReturnValues: 'ALL_NEW',
+      }));
+      return (Attributes?.connections ?? {}) as Record<string, number>;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+    try {
+      await db.send(new UpdateCommand({
+        TableName: TABLE,
+        Key: userConnectionsKey(userId),
+        UpdateExpression: 'SET #conns = :map, userId = :user, expiresAt = :exp',
+        ConditionExpression: 'attribute_not_exists(#conns)',
+        ExpressionAttributeNames: { '#conns': 'connections' },
+        ExpressionAttributeValues: { ':map': { [connectionId]: expiresAt }, ':user': userId, ':exp': expiresAt },
+      }));
+      return { [connectionId]: expiresAt };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // Another device created the map first: add the entry to theirs.
+    }
+  }
+}
+
+async function removeFromUserMap(userId: number, connectionIds: readonly string[]): Promise<void> {
+  const names = Object.fromEntries(connectionIds.map((id, i) => [`#id${i}`, id]));
+  try {
+    await db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: userConnectionsKey(userId),
+      UpdateExpression: `REMOVE ${Object.keys(names).map((name) => `#conns.${name}`).join(', ')}`,
+      ConditionExpression: 'attribute_exists(#conns)', // never creates an empty item for a user without one
+      ExpressionAttributeNames: { '#conns': 'connections', ...names },
+    }));
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+  }
+}
+
+/** Removes both records of a connection ($disconnect, or a push that found it gone). */
+export async function deleteConnection(userId: number, connectionId: string): Promise<void> {
+  await Promise.all([
+    db.send(new DeleteCommand({ TableName: TABLE, Key: connectionKey(connectionId) })),
+    removeFromUserMap(userId, [connectionId]),
+  ]);
+}
+
+/** Every unexpired connection of these users: one BatchGet per 100 users, all in parallel. */
+export async function listConnections(userIds: readonly number[]): Promise<LiveConnection[]> {
+  if (userIds.length === 0) return [];
+  const items = await batchGet([...new Set(userIds)].map(userConnectionsKey));
+  const now = nowSeconds();
+  return items.flatMap((item) =>
+    Object.entries((item.connections ?? {}) as Record<string, number>)
+      .filter(([, expiresAt]) => expiresAt > now)
+      .map(([connectionId]) => ({ connectionId, userId: item.userId as number })),
+  );
+}
