@@ -4,7 +4,8 @@ import { startTestStack } from '../support/stack.ts';
 import { Api, type TestUser } from '../support/client.ts';
 import { attackerTokens, tableAdmin } from '../support/security.ts';
 import { fieldsOf, fill, kindOf, requestFor } from '../support/route-requests.ts';
-import { httpRoutes, type HttpRoute } from '../../shared/routes.ts';
+import { WsClient, refusedStatus, routeHandled, type Frame } from '../support/ws-client.ts';
+import { httpRoutes, wsRoutes, type HttpRoute } from '../../shared/routes.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 
 /**
@@ -18,11 +19,14 @@ const SIGNED_IN_CALLERS: Caller[] = ['nonMember', 'blocked', 'member', 'owner'];
 /** Routes a user blocked by the target may not use on them (the rest, like blocking back, stay open). */
 const REFUSED_TO_BLOCKED = new Set(['conversationCreate']);
 const MISSING_ID = 2 ** 53 - 1;
+const missingIds = { conversation: MISSING_ID, message: MISSING_ID, user: MISSING_ID };
+const existingIds = () => ({ conversation: groupId, message: secretMessageId, user: users.owner.id });
 
 let stack: LocalStack;
 let api: Api;
 let users: Record<'owner' | 'member' | 'nonMember' | 'blocked', TestUser>;
 let groupId: number;
+let secretMessageId: number;
 let revokedToken: string;
 let deletedUserToken: string;
 const SECRET = `secret-${randomBytes(8).toString('hex')}`;
@@ -34,7 +38,9 @@ beforeAll(async () => {
   const [owner, member, nonMember, blocked, deleted] = await Promise.all(['owner', 'member', 'outsider', 'blocked', 'deleted'].map((p) => api.newUser(p)));
   users = { owner: owner!, member: member!, nonMember: nonMember!, blocked: blocked! };
   groupId = await api.conversation(owner!.token, member!.id, deleted!.id);
-  expect((await api.post('/message/send', { conversationId: groupId, content: SECRET }, owner!.token)).status).toBe(201);
+  const secret = await api.post('/message/send', { conversationId: groupId, content: SECRET }, owner!.token);
+  expect(secret.status).toBe(201);
+  secretMessageId = secret.body.data.id;
   expect((await api.post(`/user/ban/${blocked!.id}`, undefined, owner!.token)).status).toBe(200);
   // A member's token from before they logged out everywhere, and a member who was then deleted.
   revokedToken = (await api.post('/user/login', { username: member!.username, password: member!.password })).body.token;
@@ -70,7 +76,7 @@ async function tokenFor(caller: Caller): Promise<string | undefined> {
 
 const examplesFor = (caller: Caller): Record<string, unknown> => {
   const password = caller in users ? users[caller as keyof typeof users].password : 'correct-horse-1';
-  return { content: `matrix probe from ${caller}`, oldPassword: password, newPassword: password };
+  return { content: `matrix probe from ${caller}`, oldPassword: password, newPassword: password, contentType: 'image/png', size: 1024 };
 };
 
 describe('authorization matrix (generated from the route table)', () => {
@@ -85,12 +91,12 @@ describe('authorization matrix (generated from the route table)', () => {
     for (const route of authRoutes) {
       const kinds = new Set(fieldsOf(route).filter((f) => f.required).map(kindOf));
       const takesConversation = kinds.has('conversation');
-      const variants = kinds.has('conversation') || kinds.has('user') ? (['existing', 'missing'] as const) : (['existing'] as const);
+      const variants = kinds.size > (kinds.has('value') ? 1 : 0) ? (['existing', 'missing'] as const) : (['existing'] as const);
       grid[route.name] = {};
       for (const caller of [...REFUSED_CALLERS, ...SIGNED_IN_CALLERS]) {
         const statuses: number[] = [];
         for (const variant of variants) {
-          const ids = variant === 'existing' ? { conversation: groupId, user: users.owner.id } : { conversation: MISSING_ID, user: MISSING_ID };
+          const ids = variant === 'existing' ? existingIds() : missingIds;
           const { method, path, body } = requestFor(route, fill(route, ids, examplesFor(caller)));
           const res = await api.request(method, path, { token: await tokenFor(caller), ...(body !== undefined ? { body } : {}) });
           cases++;
@@ -110,6 +116,58 @@ describe('authorization matrix (generated from the route table)', () => {
     for (const violation of violations) console.log(`[authz] VIOLATION ${violation}`);
     expect(violations).toEqual([]);
     expect(serverErrors).toBe(0);
+  });
+});
+
+describe('authorization matrix: WebSocket actions (generated from the route table)', () => {
+  it('refuses every bad token at $connect; only members may act on a conversation', async () => {
+    const violations: string[] = [];
+    const grid: Record<string, Record<string, string>> = { $connect: {} };
+    let cases = 0;
+    for (const caller of REFUSED_CALLERS) {
+      const status = await refusedStatus(stack.wsUrl, await tokenFor(caller));
+      cases++;
+      grid.$connect![caller] = String(status);
+      if (status !== 401) violations.push(`$connect × ${caller}: a bad token must be refused with 401 (got ${status})`);
+    }
+    const actions = wsRoutes.filter((r) => !r.routeKey.startsWith('$'));
+    for (const caller of SIGNED_IN_CALLERS) {
+      const client = await WsClient.connect(stack.wsUrl, await tokenFor(caller));
+      grid.$connect![caller] = '101';
+      cases++;
+      for (const route of actions) {
+        const row = (grid[route.routeKey] ??= {});
+        const kinds = new Set(fieldsOf(route).filter((f) => f.required).map(kindOf));
+        const variants = kinds.has('conversation') ? (['existing', 'missing'] as const) : (['existing'] as const);
+        const outcomes: string[] = [];
+        for (const variant of variants) {
+          const before = client.frames.length;
+          const frame = { action: route.routeKey, ...(fill(route, variant === 'existing' ? existingIds() : missingIds, examplesFor(caller)).body as object) };
+          const handled = routeHandled(stack, route.routeKey);
+          client.send(frame);
+          await handled;
+          await new Promise((resolve) => setTimeout(resolve, 50)); // the last push may still be on its way
+          const frames: Frame[] = client.frames.slice(before);
+          const error = frames.find((f) => f.event === 'error');
+          cases++;
+          outcomes.push(error ? String(error.code) : 'ok');
+          const fail = (why: string) => violations.push(`${route.routeKey} × ${caller} × ${variant}: ${why} (frames ${JSON.stringify(frames).slice(0, 200)})`);
+          const outsider = caller !== 'member' && caller !== 'owner';
+          if (outsider && JSON.stringify(frames).includes(SECRET)) fail('leaked a message of a conversation the caller is not in');
+          if (error?.code === 'INTERNAL_ERROR' || error?.code === 'SERVICE_UNAVAILABLE') fail('server error');
+          if (!kinds.has('conversation')) continue;
+          if (variant === 'missing' && !error) fail('an id that does not exist must not succeed');
+          if (variant === 'existing' && outsider && error?.code !== 'FORBIDDEN') fail('a non-member must get a FORBIDDEN error frame');
+          if (variant === 'existing' && !outsider && error) fail('a member must be served');
+        }
+        row[caller] = outcomes.join('/');
+      }
+      await client.close();
+    }
+    console.table(grid);
+    console.log(`[authz-ws] actions=${actions.length} callers=${REFUSED_CALLERS.length + SIGNED_IN_CALLERS.length} cases=${cases} violations=${violations.length}`);
+    for (const violation of violations) console.log(`[authz-ws] VIOLATION ${violation}`);
+    expect(violations).toEqual([]);
   });
 });
 

@@ -43,13 +43,15 @@ afterAll(async () => {
 /** A valid request for every route, as the owner. */
 function validRequests() {
   return httpRoutes.map((route) => {
-    const values = fill(route, { conversation: conversationId, user: peer.id }, {
+    const values = fill(route, { conversation: conversationId, message: conversationId, user: peer.id }, {
       username: owner.username,
       password: owner.password,
       nickname: 'n',
       content: 'hello',
       oldPassword: owner.password,
       newPassword: owner.password,
+      contentType: 'image/png',
+      size: 1024,
     });
     if (route.name === 'userRegister') values.body = { username: `fresh_${Date.now()}`, password: 'correct-horse-1', nickname: 'fresh' };
     return { route, ...requestFor(route, values) };

@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import type { HttpRoute } from '../../shared/routes.ts';
 
+/** What the builders need of a row, HTTP or WebSocket (a WebSocket action's frame is its `body`). */
+export type RouteRow = { name: string; request?: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType } };
+
 /**
  * Requests built from route-table rows, for the generated security suites (authorization matrix, fuzzing):
  * a route's inputs are read from its zod schemas (as JSON Schema), so a new row is covered without test changes.
@@ -22,14 +25,14 @@ export type JsonSchema = {
 };
 export type Field = { where: Where; name: string; required: boolean; schema: JsonSchema };
 
-/** What an input field refers to: a conversation, a user, or a plain value. */
-export type FieldKind = 'conversation' | 'user' | 'value';
+/** What an input field refers to: a conversation, a message, a user, or a plain value. */
+export type FieldKind = 'conversation' | 'message' | 'user' | 'value';
 
 export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }
 
-export function fieldsOf(route: HttpRoute): Field[] {
+export function fieldsOf(route: RouteRow): Field[] {
   const fields: Field[] = [];
   for (const where of ['params', 'query', 'body'] as const) {
     const schema = route.request?.[where];
@@ -46,6 +49,7 @@ const isIdSchema = (schema: JsonSchema) => !!schema.anyOf?.some((s) => s.type ==
 
 export function kindOf(field: Field): FieldKind {
   if (/conversation/i.test(field.name)) return 'conversation';
+  if (/^message/i.test(field.name)) return 'message';
   if (isIdSchema(field.schema) || /id$/i.test(field.name)) return 'user';
   return 'value';
 }
@@ -65,7 +69,7 @@ export function requestFor(route: HttpRoute, values: RouteValues): { method: str
 }
 
 /** Fills every required field: ids from `ids` by kind, plain values from `examples` (a missing example fails loudly). */
-export function fill(route: HttpRoute, ids: Record<Exclude<FieldKind, 'value'>, number>, examples: Record<string, unknown>): RouteValues {
+export function fill(route: RouteRow, ids: Record<Exclude<FieldKind, 'value'>, number>, examples: Record<string, unknown>): RouteValues {
   const values: RouteValues = { params: {}, query: {}, body: route.request?.body ? {} : undefined };
   for (const field of fieldsOf(route)) {
     if (!field.required) continue;
