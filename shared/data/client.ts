@@ -11,7 +11,16 @@ import { config } from '../config.ts';
 export const dynamo = new DynamoDBClient({
   endpoint: config.dynamoEndpoint,
   maxAttempts: 3,
-  requestHandler: { connectionTimeout: 1000, requestTimeout: 3000, throwOnRequestTimeout: true },
+  requestHandler: {
+    connectionTimeout: 1000,
+    requestTimeout: 3000,
+    throwOnRequestTimeout: true,
+    // The SDK pools 50 sockets and its connectionTimeout also runs while a call waits for a free one: a fan-out of
+    // more than 50 parallel calls (or the local stack, where every function shares this client) failed as
+    // timeouts under load (test/security/load.test.ts). A bigger pool keeps the timeout about connecting.
+    httpAgent: { keepAlive: true, maxSockets: 512 },
+    httpsAgent: { keepAlive: true, maxSockets: 512 },
+  },
 });
 
 export const db = DynamoDBDocumentClient.from(dynamo, {
