@@ -2,7 +2,7 @@ import { httpRoute } from '../shared/http/adapter.ts';
 import { HTTP } from '../shared/routes.ts';
 import { register } from '../shared/domain/users.ts';
 
-export const handler = httpRoute(HTTP.userRegister, async ({ body }) => {
-  const user = await register(body);
+export const handler = httpRoute(HTTP.userRegister, async ({ body, sourceIp }) => {
+  const user = await register(body, sourceIp);
   return { status: 201, message: '注册成功！', user };
 });

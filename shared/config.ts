@@ -20,6 +20,19 @@ function positiveInt(name: string, fallback: number): number {
   return value;
 }
 
+function atMost(name: string, fallback: number, max: number): number {
+  const value = positiveInt(name, fallback);
+  if (value > max) throw new Error(`Environment variable ${name} must be at most ${max}, got ${value}`);
+  return value;
+}
+
+/** A fixed-window limit: at most `max` counted events per `windowSeconds`. */
+export type LimitPolicy = { readonly name: string; readonly max: number; readonly windowSeconds: number };
+
+function limit(name: string, envPrefix: string, max: number, windowSeconds: number): LimitPolicy {
+  return Object.freeze({ name, max: positiveInt(`${envPrefix}_MAX`, max), windowSeconds: positiveInt(`${envPrefix}_WINDOW_SECONDS`, windowSeconds) });
+}
+
 function loadConfig() {
   const jwtSecret = optional('JWT_SECRET');
   const jwtSecretArn = optional('JWT_SECRET_ARN');
@@ -39,6 +52,17 @@ function loadConfig() {
     bcryptCost: positiveInt('BCRYPT_COST', 10),
     imageMaxBytes: positiveInt('IMAGE_MAX_BYTES', 10 * 1024 * 1024),
     pushTimeoutMs: positiveInt('PUSH_TIMEOUT_MS', 3000),
+    /** How long a container trusts a user's token version before reading it again (never more than 5 s). */
+    tokenVersionCacheMs: atMost('TOKEN_VERSION_CACHE_MS', 5000, 5000),
+    /** Abuse limits, counted in the table so they hold across Lambda containers (README, "Limits"). */
+    limits: Object.freeze({
+      /** Failed logins per account (by username, existing or not): slows password guessing. */
+      loginFailures: limit('loginFailures', 'LIMIT_LOGIN_FAILURES', 10, 15 * 60),
+      /** Registrations per source IP. */
+      register: limit('register', 'LIMIT_REGISTER', 20, 60 * 60),
+      /** Messages sent per user (HTTP and WebSocket alike). */
+      messageSend: limit('messageSend', 'LIMIT_MESSAGE_SEND', 120, 60),
+    }),
   });
 }
 

@@ -59,6 +59,11 @@ export const loginBody = z.object({
   password: z.string().max(1024, 'is too long'),
 });
 
+export const changePasswordBody = z.object({
+  oldPassword: z.string().max(1024, 'is too long'),
+  newPassword: password,
+});
+
 export const contactBody = z.object({ id });
 
 export const idParam = <N extends string>(name: N) => z.object({ [name]: id } as Record<N, typeof id>);

@@ -155,7 +155,7 @@ export class ChatStack extends Stack {
     const api = new WebSocketApi(this, 'WebSocketApi', { routeSelectionExpression: '$request.body.action' });
     Validations.of(api).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: '$connect verifies the JWT from ?token= in its handler and refuses the connection without one; other routes run on an authenticated connection.',
+      reason: '$connect has a Lambda REQUEST authorizer that verifies the JWT from ?token= and refuses the connection without one; API Gateway allows authorizers on $connect only, and every other route runs on that authenticated connection.',
     });
     const stage = new WebSocketStage(this, 'WebSocketStage', {
       webSocketApi: api,

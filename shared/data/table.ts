@@ -16,7 +16,7 @@
  *   CONV#<id>          / CMID#<sender>#<cmid> idempotency record for a client message id (expires)
  *   PAIR#<low>#<high>  / PAIR                 the single conversation between two users, never duplicated
  *   CONN#<connId>      / CONN                 a WebSocket connection (expires a little after API Gateway's 2 h)
- *   LIMIT#<scope>      / <window>             a rate-limit counter (expires)
+ *   LIMIT#<policy>#<subject> / W#<windowStart>  a fixed-window rate-limit counter `hits` (expires), rate-limits.ts
  */
 export const KEY = { partition: 'PK', sort: 'SK' } as const;
 export const TTL_ATTRIBUTE = 'expiresAt';

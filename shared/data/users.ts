@@ -1,5 +1,5 @@
-import { GetCommand } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
 import { batchGet, transactWrite } from './batch.ts';
@@ -53,4 +53,49 @@ export async function getUserIdByUsername(username: string): Promise<number | un
 export async function getUsers(ids: readonly number[]): Promise<Map<number, UserRecord>> {
   const items = (await batchGet([...new Set(ids)].map(userKey))) as UserRecord[];
   return new Map(items.map((user) => [user.id, user]));
+}
+
+/** The user's current token version (read on every authenticated request, so only that attribute); undefined when the user is gone. */
+export async function getTokenVersion(id: number): Promise<number | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: userKey(id), ProjectionExpression: 'tokenVersion' }));
+  return Item ? ((Item.tokenVersion as number | undefined) ?? 0) : undefined;
+}
+
+/** Invalidates every token issued so far; returns the new version, or undefined when the user does not exist. */
+export async function bumpTokenVersion(id: number): Promise<number | undefined> {
+  try {
+    const { Attributes } = await db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: userKey(id),
+      UpdateExpression: 'ADD tokenVersion :one',
+      ConditionExpression: 'attribute_exists(PK)',
+      ExpressionAttributeValues: { ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }));
+    return Attributes?.tokenVersion as number;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
+}
+
+/**
+ * Replaces the password hash and invalidates every earlier token in one write, only if the hash is still the one the
+ * caller checked (two concurrent changes cannot both win). Returns the new token version, or undefined if it changed.
+ */
+export async function replacePassword(id: number, expectedHash: string, newHash: string): Promise<number | undefined> {
+  try {
+    const { Attributes } = await db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: userKey(id),
+      UpdateExpression: 'SET passwordHash = :new ADD tokenVersion :one',
+      ConditionExpression: 'passwordHash = :expected',
+      ExpressionAttributeValues: { ':new': newHash, ':expected': expectedHash, ':one': 1 },
+      ReturnValues: 'UPDATED_NEW',
+    }));
+    return Attributes?.tokenVersion as number;
+  } catch (error) {
+    if (error instanceof ConditionalCheckFailedException) return undefined;
+    throw error;
+  }
 }

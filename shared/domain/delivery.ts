@@ -8,6 +8,8 @@ import { resolveAudience } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { headImage } from '../data/images.ts';
 import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
+import { consume } from './limits.ts';
+import { config } from '../config.ts';
 
 /**
  * Live delivery: the one place that sends messages, read markers and typing to members' connections, for the
@@ -15,7 +17,8 @@ import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
  */
 
 /**
- * Round trip 1 reads the conversation and the sender's blockers (and, for an image, checks its upload arrived);
+ * Round trip 1 reads the conversation and the sender's blockers (and, for an image, checks its upload arrived) and
+ * counts the send against the sender's rate limit;
  * round trip 2 stores the message while it looks up the visible members' connections; then the pushes. A duplicate
  * (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the first time.
  * Returns the message as clients see it (image messages with their download URL).
@@ -23,7 +26,11 @@ import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
   const isImage = input.type === 'image';
   if (isImage) checkImageKey(input.content, input.conversationId, senderId);
-  const [audience, image] = await Promise.all([resolveAudience(senderId, input.conversationId), isImage ? headImage(input.content) : undefined]);
+  const [audience, image] = await Promise.all([
+    resolveAudience(senderId, input.conversationId),
+    isImage ? headImage(input.content) : undefined,
+    consume(config.limits.messageSend, String(senderId)),
+  ]);
   if (isImage) checkImageUploaded(image);
   const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo)]);
   const [view] = await withImageUrls([toMessageView(stored.message)]);

@@ -1,8 +1,11 @@
 import { newId } from '../ids.ts';
 import { hashPassword, checkPassword, burnPasswordCheck } from '../auth/passwords.ts';
 import { issueToken } from '../auth/tokens.ts';
-import { ConflictError, NotFoundError, UnauthorizedError } from '../errors.ts';
-import { getUser, getUserIdByUsername, putNewUser, type UserRecord } from '../data/users.ts';
+import { rememberTokenVersion } from '../auth/sessions.ts';
+import { config } from '../config.ts';
+import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { bumpTokenVersion, getUser, getUserIdByUsername, putNewUser, replacePassword, type UserRecord } from '../data/users.ts';
+import { consume, type Reservation } from './limits.ts';
 
 /** What any signed-in user may see of a user (the seed's User model, without the password). */
 export type PublicUser = {
@@ -27,8 +30,9 @@ export function toPublicUser(user: UserRecord): PublicUser {
   };
 }
 
-export async function register(input: { username: string; password: string; nickname: string; email?: string | null }): Promise<PublicUser> {
-  const passwordHash = await hashPassword(input.password);
+/** Registrations are limited per source IP; the count runs alongside the (slow, CPU-bound) password hash. */
+export async function register(input: { username: string; password: string; nickname: string; email?: string | null }, sourceIp: string): Promise<PublicUser> {
+  const [passwordHash] = await Promise.all([hashPassword(input.password), consume(config.limits.register, sourceIp || 'unknown')]);
   for (;;) {
     const user: UserRecord = {
       id: newId(),
@@ -47,12 +51,47 @@ export async function register(input: { username: string; password: string; nick
   }
 }
 
+/**
+ * Every attempt is counted against the account (by lower-cased username, whether it exists or not, so the limit
+ * says nothing about which accounts exist) before the password is checked, atomically: parallel guesses cannot
+ * all slip under the limit. A correct password gives its own count back, so only failures add up; it never resets
+ * the counter, so the owner signing in does not hand an attacker fresh guesses.
+ */
 export async function login(username: string, password: string): Promise<{ token: string; user: PublicUser }> {
-  const userId = await getUserIdByUsername(username);
+  const [userId, attempt] = await Promise.all([getUserIdByUsername(username), countPasswordAttempt(username)]);
   const user = userId === undefined ? undefined : await getUser(userId);
   const valid = user ? await checkPassword(password, user.passwordHash) : await burnPasswordCheck(password);
   if (!user || !valid) throw new UnauthorizedError('用户名或密码错误');
-  return { token: await issueToken(user.id, user.tokenVersion), user: toPublicUser(user) };
+  const [token] = await Promise.all([issueToken(user.id, user.tokenVersion ?? 0), attempt.giveBack()]);
+  return { token, user: toPublicUser(user) };
+}
+
+function countPasswordAttempt(username: string): Promise<Reservation> {
+  return consume(config.limits.loginFailures, username.trim().toLowerCase());
+}
+
+/** Logout everywhere: every token issued so far stops working. */
+export async function logoutEverywhere(userId: number): Promise<void> {
+  const version = await bumpTokenVersion(userId);
+  if (version === undefined) throw new UnauthorizedError('用户不存在，请重新登录');
+  rememberTokenVersion(userId, version);
+}
+
+/**
+ * Changes the password after checking the old one (counted like a login attempt, so a stolen token cannot be used
+ * to guess the password), invalidates every earlier token, and returns a fresh token for the caller.
+ */
+export async function changePassword(userId: number, oldPassword: string, newPassword: string): Promise<{ token: string }> {
+  const user = await getUser(userId);
+  if (!user) throw new UnauthorizedError('用户不存在，请重新登录');
+  const attempt = await countPasswordAttempt(user.username);
+  if (!(await checkPassword(oldPassword, user.passwordHash))) throw new ValidationError('原密码错误', 'oldPassword');
+  const [newHash] = await Promise.all([hashPassword(newPassword), attempt.giveBack()]);
+  const version = await replacePassword(userId, user.passwordHash, newHash);
+  // Changed concurrently by another request: that change already invalidated the caller's token.
+  if (version === undefined) throw new UnauthorizedError('登录已失效，请重新登录');
+  rememberTokenVersion(userId, version);
+  return { token: await issueToken(userId, version) };
 }
 
 export async function getProfile(userId: number): Promise<PublicUser> {

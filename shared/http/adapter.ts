@@ -1,7 +1,8 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
 import { AppError, PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
-import { tokenFromHeaders, verifyToken } from '../auth/tokens.ts';
+import { tokenFromHeaders, verifyToken, type TokenClaims } from '../auth/tokens.ts';
+import { checkTokenVersion } from '../auth/sessions.ts';
 import { LIMITS } from '../schemas.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 
@@ -11,6 +12,8 @@ type Out<S> = S extends Schema ? z.output<S> : undefined;
 /** The part of a route-table row the adapter needs. */
 export type RouteSpec<B, Q, P, M extends boolean = false> = {
   auth: boolean;
+  /** Read-only routes run alongside the token-version check (their result is dropped if it fails). */
+  access?: { table: 'read' | 'readwrite' };
   request?: { body?: B; query?: Q; params?: P; multipart?: M };
 };
 
@@ -27,6 +30,8 @@ export type RouteInput<B, Q, P, M extends boolean = false> = {
   params: Out<P>;
   raw: Buffer;
   headers: Record<string, string | undefined>;
+  /** The client's address as API Gateway saw it (for per-IP limits). */
+  sourceIp: string;
 } & (M extends true ? { body: Out<B>; form?: undefined } | { body?: undefined; form: FormData } : { body: Out<B>; form?: undefined });
 
 /** What a route returns: the envelope's `message`, an optional status (default 200) and the response fields. */
@@ -51,24 +56,36 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
         const contentType = headers['content-type'] ?? '';
         const isForm = Boolean(multipart) && /^multipart\/form-data\b/i.test(contentType);
         const raw = readBody(event, isForm ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
-        let userId = 0;
+        let claims: TokenClaims | undefined;
         if (route.auth) {
           const token = tokenFromHeaders(headers);
           if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
-          userId = request.userId = (await verifyToken(token)).userId;
-          logger.appendKeys({ userId });
+          claims = await verifyToken(token);
+          request.userId = claims.userId;
+          logger.appendKeys({ userId: claims.userId });
         }
-        const form = isForm ? await parseForm(raw, contentType) : undefined;
-        const input = {
-          userId,
-          raw,
-          headers,
-          form,
-          body: body && !form ? validate(body, parseJson(raw), 'body') : undefined,
-          query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
-          params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
-        } as RouteInput<B, Q, P, M>;
-        const { status = 200, ...fields } = await run(input);
+        // A revoked token (logged out, password changed, user gone) is refused. Routes that write wait for the check;
+        // read-only routes run alongside it so it adds no latency, and the check's 401 wins over whatever they returned.
+        const versionCheck = claims ? checkTokenVersion(claims) : Promise.resolve();
+        const work = (async () => {
+          const form = isForm ? await parseForm(raw, contentType) : undefined;
+          const input = {
+            userId: claims?.userId ?? 0,
+            raw,
+            headers,
+            sourceIp: event.requestContext?.http?.sourceIp ?? '',
+            form,
+            body: body && !form ? validate(body, parseJson(raw), 'body') : undefined,
+            query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
+            params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
+          } as RouteInput<B, Q, P, M>;
+          if (route.access?.table !== 'read') await versionCheck;
+          return run(input);
+        })();
+        const [check, outcome] = await Promise.allSettled([versionCheck, work]);
+        if (check.status === 'rejected') throw check.reason;
+        if (outcome.status === 'rejected') throw outcome.reason;
+        const { status = 200, ...fields } = outcome.value;
         // The request's keys again, explicitly: the local stack runs invocations concurrently on one logger.
         logger.info('request', { ...request, status, latencyMs: Date.now() - started });
         return json(status, { success: true, ...fields });

@@ -2,6 +2,7 @@ import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyWebsocket
 import type { z } from 'zod';
 import { STATUS_BY_CODE, UnauthorizedError, toAppError } from '../errors.ts';
 import { verifyToken } from '../auth/tokens.ts';
+import { checkTokenVersion } from '../auth/sessions.ts';
 import { parseJson, validate } from '../http/adapter.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 import { push } from './push.ts';
@@ -25,7 +26,9 @@ export function wsAuthorizer() {
       const token = event.queryStringParameters?.token;
       try {
         if (!token) throw new UnauthorizedError();
-        const { userId } = await verifyToken(token);
+        const claims = await verifyToken(token);
+        await checkTokenVersion(claims); // a logged-out, password-changed or deleted user's token cannot connect
+        const { userId } = claims;
         return {
           principalId: String(userId),
           policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },

@@ -4,6 +4,12 @@ import { startLocalStack, type LocalStack, type LocalStackOptions } from '../../
 
 export const TEST_JWT_SECRET = 'test-secret-' + randomBytes(16).toString('hex');
 
+/**
+ * Every test registers its users from 127.0.0.1 and sends as fast as it can: the per-IP and per-user limits are
+ * lifted unless a test sets its own (test/security/limits.test.ts does).
+ */
+const GENEROUS_LIMITS = { LIMIT_REGISTER_MAX: '1000000', LIMIT_MESSAGE_SEND_MAX: '1000000' };
+
 /** The real local stack, started from code on free ports, on its own table in the run's DynamoDB Local. */
 export function startTestStack(env: Record<string, string> = {}, options: Pick<LocalStackOptions, 'wsLimits'> = {}): Promise<LocalStack> {
   return startLocalStack({
@@ -11,6 +17,6 @@ export function startTestStack(env: Record<string, string> = {}, options: Pick<L
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `chat-${randomBytes(4).toString('hex')}`,
     jwtSecret: TEST_JWT_SECRET,
-    env,
+    env: { ...GENEROUS_LIMITS, ...env },
   });
 }

@@ -1,0 +1,60 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startTestStack } from '../support/stack.ts';
+import { Api, type TestUser } from '../support/client.ts';
+import { WsClient, isEvent, routeHandled } from '../support/ws-client.ts';
+import { startPushProxy, type PushFault } from '../support/push-proxy.ts';
+import { LOCAL_STAGE } from '../../infra/local/ws-gateway.ts';
+import type { LocalStack } from '../../infra/local/stack.ts';
+
+/**
+ * PostToConnection failures (500, 410, never answering), injected by a proxy in front of the local gateway's
+ * @connections endpoint. Expected: the sender is acked and the send finishes within the push timeout, the message
+ * is in history exactly once, a 410 removes the connection record and the other failures keep it.
+ */
+const PUSH_TIMEOUT_MS = 1000;
+
+let stack: LocalStack;
+let api: Api;
+let proxy: Awaited<ReturnType<typeof startPushProxy>>;
+let alice: TestUser;
+let bob: TestUser;
+let conversationId: number;
+
+beforeAll(async () => {
+  proxy = await startPushProxy();
+  stack = await startTestStack({ WS_CALLBACK_URL: proxy.url(LOCAL_STAGE), PUSH_TIMEOUT_MS: String(PUSH_TIMEOUT_MS) });
+  proxy.target(stack.wsUrl.replace(/^ws:/, 'http:'));
+  api = new Api(stack.httpUrl);
+  [alice, bob] = (await Promise.all([api.newUser('alice'), api.newUser('bob')])) as [TestUser, TestUser];
+  conversationId = await api.conversation(alice.token, bob.id);
+});
+afterAll(async () => {
+  await stack?.stop();
+  await proxy?.close();
+});
+
+describe('PostToConnection failures', () => {
+  it.each([500, 410, 'hang'] as PushFault[])('a push to the recipient failing with %s never blocks or loses the send', async (fault) => {
+    const { listConnections } = await import('../../shared/data/connections.ts');
+    const [sender, recipient] = await Promise.all([WsClient.connect(stack.wsUrl, alice.token), WsClient.connect(stack.wsUrl, bob.token)]);
+    const [recipientConnection] = (await listConnections([bob.id])).map((c) => c.connectionId);
+    expect(recipientConnection).toBeDefined();
+    proxy.set((connectionId) => (connectionId === recipientConnection ? fault : undefined));
+    const clientMessageId = `push-fault-${fault}`;
+    const started = Date.now();
+    const handled = routeHandled(stack, 'sendMessage');
+    sender.send({ action: 'sendMessage', conversationId, content: `despite ${fault}`, clientMessageId });
+    const [ack] = await sender.waitFor((f) => f.event === 'ack' && f.clientMessageId === clientMessageId);
+    await handled;
+    const elapsed = Date.now() - started;
+    proxy.clear();
+    console.log(`[push-faults] recipient push ${fault}: sender acked and send finished in ${elapsed} ms (push timeout ${PUSH_TIMEOUT_MS} ms); injected=${JSON.stringify(proxy.injected)}`);
+    expect(elapsed).toBeLessThan(PUSH_TIMEOUT_MS * 3 + 2000);
+    expect(recipient.received(isEvent('message'))).toHaveLength(0);
+    const history = await api.get(`/message/history/${conversationId}?limit=100`, bob.token);
+    expect(history.body.messages.filter((m: { id: number }) => m.id === ack!.message.id)).toHaveLength(1);
+    const stillListed = (await listConnections([bob.id])).some((c) => c.connectionId === recipientConnection);
+    expect(stillListed).toBe(fault !== 410); // gone: the stale record is deleted; other failures keep a live connection
+    await Promise.all([sender.close(), recipient.close()]);
+  });
+});
