@@ -117,7 +117,7 @@ export class ChatStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TABLE_SCHEMA.timeToLiveAttribute,
-      // User data outlives the stack: `cdk destroy` leaves the table (see DEPLOY.md).
+      // User data outlives the stack: `cdk destroy` leaves the table (see README, "Tear down").
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of TABLE_SCHEMA.indexes) {
