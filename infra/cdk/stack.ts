@@ -26,7 +26,6 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const SETTINGS = {
   /** bcrypt (cost 10) is CPU-bound, and Lambda CPU scales with memory: 1 GB keeps a login near 100 ms. */
   functionMemoryMb: 1024,
-  /** Well under the HTTP API's 30 s integration limit: a stuck call fails fast instead of holding a client. */
   // Above the DynamoDB client's worst case (3 attempts × 3 s, shared/data/client.ts), so a stuck dependency ends
   // in the handler's own 503 envelope rather than a Lambda timeout; below the HTTP API's 30 s integration limit.
   functionTimeout: Duration.seconds(15),
