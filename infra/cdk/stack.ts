@@ -26,8 +26,9 @@ const ROOT = resolve(import.meta.dirname, '../..');
 export const SETTINGS = {
   /** bcrypt (cost 10) is CPU-bound, and Lambda CPU scales with memory: 1 GB keeps a login near 100 ms. */
   functionMemoryMb: 1024,
-  /** Well under the HTTP API's 30 s integration limit: a stuck call fails fast instead of holding a client. */
-  functionTimeout: Duration.seconds(10),
+  // Above the DynamoDB client's worst case (3 attempts × 3 s, shared/data/client.ts), so a stuck dependency ends
+  // in the handler's own 503 envelope rather than a Lambda timeout; below the HTTP API's 30 s integration limit.
+  functionTimeout: Duration.seconds(15),
   logRetention: RetentionDays.ONE_MONTH,
   /** Stage-wide caps (requests or WebSocket messages per second): a runaway client cannot run up the bill. */
   httpThrottle: { rateLimit: 200, burstLimit: 400 },
@@ -117,7 +118,7 @@ export class ChatStack extends Stack {
       billingMode: BillingMode.PAY_PER_REQUEST,
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       timeToLiveAttribute: TABLE_SCHEMA.timeToLiveAttribute,
-      // User data outlives the stack: `cdk destroy` leaves the table (see DEPLOY.md).
+      // User data outlives the stack: `cdk destroy` leaves the table (see README, "Tear down").
       removalPolicy: RemovalPolicy.RETAIN,
     });
     for (const index of TABLE_SCHEMA.indexes) {

@@ -1,7 +1,6 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { batchGet } from './batch.ts';
+import { batchGet, ifCondition } from './batch.ts';
 import type { Key } from './table.ts';
 
 /**
@@ -39,50 +38,38 @@ export async function putConnection(userId: number, connectionId: string, connec
  */
 async function addToUserMap(userId: number, connectionId: string, expiresAt: number): Promise<Record<string, number>> {
   for (;;) {
-    try {
-      const { Attributes } = await db.send(new UpdateCommand({
-        TableName: TABLE,
-        Key: userConnectionsKey(userId),
-        UpdateExpression: 'SET #conns.#id = :exp, expiresAt = :exp',
-        ConditionExpression: 'attribute_exists(#conns)',
-        ExpressionAttributeNames: { '#conns': 'connections', '#id': connectionId },
-        ExpressionAttributeValues: { ':exp': expiresAt },
-        ReturnValues: 'ALL_NEW',
-      }));
-      return (Attributes?.connections ?? {}) as Record<string, number>;
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
-    try {
-      await db.send(new UpdateCommand({
-        TableName: TABLE,
-        Key: userConnectionsKey(userId),
-        UpdateExpression: 'SET #conns = :map, userId = :user, expiresAt = :exp',
-        ConditionExpression: 'attribute_not_exists(#conns)',
-        ExpressionAttributeNames: { '#conns': 'connections' },
-        ExpressionAttributeValues: { ':map': { [connectionId]: expiresAt }, ':user': userId, ':exp': expiresAt },
-      }));
-      return { [connectionId]: expiresAt };
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // Another device created the map first: add the entry to theirs.
-    }
+    const added = await ifCondition(db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: userConnectionsKey(userId),
+      UpdateExpression: 'SET #conns.#id = :exp, expiresAt = :exp',
+      ConditionExpression: 'attribute_exists(#conns)',
+      ExpressionAttributeNames: { '#conns': 'connections', '#id': connectionId },
+      ExpressionAttributeValues: { ':exp': expiresAt },
+      ReturnValues: 'ALL_NEW',
+    })));
+    if (added) return (added.Attributes?.connections ?? {}) as Record<string, number>;
+    const created = await ifCondition(db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: userConnectionsKey(userId),
+      UpdateExpression: 'SET #conns = :map, userId = :user, expiresAt = :exp',
+      ConditionExpression: 'attribute_not_exists(#conns)',
+      ExpressionAttributeNames: { '#conns': 'connections' },
+      ExpressionAttributeValues: { ':map': { [connectionId]: expiresAt }, ':user': userId, ':exp': expiresAt },
+    })));
+    if (created) return { [connectionId]: expiresAt };
+    // Another device created the map first: add the entry to theirs.
   }
 }
 
 async function removeFromUserMap(userId: number, connectionIds: readonly string[]): Promise<void> {
   const names = Object.fromEntries(connectionIds.map((id, i) => [`#id${i}`, id]));
-  try {
-    await db.send(new UpdateCommand({
-      TableName: TABLE,
-      Key: userConnectionsKey(userId),
-      UpdateExpression: `REMOVE ${Object.keys(names).map((name) => `#conns.${name}`).join(', ')}`,
-      ConditionExpression: 'attribute_exists(#conns)', // never creates an empty item for a user without one
-      ExpressionAttributeNames: { '#conns': 'connections', ...names },
-    }));
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: userConnectionsKey(userId),
+    UpdateExpression: `REMOVE ${Object.keys(names).map((name) => `#conns.${name}`).join(', ')}`,
+    ConditionExpression: 'attribute_exists(#conns)', // never creates an empty item for a user without one
+    ExpressionAttributeNames: { '#conns': 'connections', ...names },
+  })));
 }
 
 /** Removes both records of a connection ($disconnect, or a push that found it gone). */

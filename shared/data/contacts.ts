@@ -1,7 +1,6 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { queryPrefix } from './batch.ts';
+import { ifCondition, queryPrefix } from './batch.ts';
 import type { Key } from './table.ts';
 
 /** A contact, with the contact's username and nickname copied in so the list is one Query (they never change). */
@@ -11,17 +10,12 @@ export const contactKey = (ownerId: number, contactId: number): Key => ({ PK: `U
 
 /** False when the contact was already there. */
 export async function putContact(contact: ContactRecord): Promise<boolean> {
-  try {
-    await db.send(new PutCommand({
-      TableName: TABLE,
-      Item: { ...contactKey(contact.ownerId, contact.contactId), ...contact },
-      ConditionExpression: 'attribute_not_exists(PK)',
-    }));
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  const put = db.send(new PutCommand({
+    TableName: TABLE,
+    Item: { ...contactKey(contact.ownerId, contact.contactId), ...contact },
+    ConditionExpression: 'attribute_not_exists(PK)',
+  }));
+  return (await ifCondition(put)) !== undefined;
 }
 
 /** False when there was no such contact. */

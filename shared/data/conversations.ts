@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { batchGet, batchPut, queryPrefix, transactWrite } from './batch.ts';
+import { batchGet, batchPut, queryPrefix, transactWrite, ifCondition } from './batch.ts';
 import type { Key } from './table.ts';
 import type { MessageRecord } from './messages.ts';
 
@@ -103,17 +103,12 @@ export async function listMemberships(userId: number): Promise<MembershipRecord[
 
 /** Moves a read marker forward only (a late or replayed markRead never moves it back). False if it did not move. */
 export async function advanceReadMarker(userId: number, conversationId: number, messageId: number, readCount: number): Promise<boolean> {
-  try {
-    await db.send(new UpdateCommand({
-      TableName: TABLE,
-      Key: membershipKey(userId, conversationId),
-      UpdateExpression: 'SET lastReadMessageId = :m, readCount = :c',
-      ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(lastReadMessageId) OR lastReadMessageId < :m)',
-      ExpressionAttributeValues: { ':m': messageId, ':c': readCount },
-    }));
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  const update = db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: membershipKey(userId, conversationId),
+    UpdateExpression: 'SET lastReadMessageId = :m, readCount = :c',
+    ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(lastReadMessageId) OR lastReadMessageId < :m)',
+    ExpressionAttributeValues: { ':m': messageId, ':c': readCount },
+  }));
+  return (await ifCondition(update)) !== undefined;
 }

@@ -1,9 +1,9 @@
 import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import { padId, type Key } from './table.ts';
 import { conversationKey, membershipKey } from './conversations.ts';
-import { transactWrite } from './batch.ts';
+import { ifCondition, transactWrite } from './batch.ts';
 
 export type MessageType = 'text' | 'image';
 
@@ -119,17 +119,13 @@ export async function queryMessages(conversationId: number, options: { limit: nu
 
 /** Stamps the first delivery time once (later deliveries leave it alone). */
 export async function markReceived(conversationId: number, messageId: number, receivedAt: string): Promise<void> {
-  try {
-    await db.send(new UpdateCommand({
-      TableName: TABLE,
-      Key: messageKey(conversationId, messageId),
-      UpdateExpression: 'SET receivedAt = :at',
-      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(receivedAt)',
-      ExpressionAttributeValues: { ':at': receivedAt },
-    }));
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: messageKey(conversationId, messageId),
+    UpdateExpression: 'SET receivedAt = :at',
+    ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(receivedAt)',
+    ExpressionAttributeValues: { ':at': receivedAt },
+  })));
 }
 
 /** How many messages are newer than the given one (for turning a read marker into a read count). */

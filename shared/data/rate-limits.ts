@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
+import { ifCondition } from './batch.ts';
 
 /**
  * Fixed-window counters, one item per scope and window. They live in the table (not in a container's memory)
@@ -24,32 +24,23 @@ const EXPIRY_SLACK_SECONDS = 60;
  * concurrent callers, so parallel requests cannot all slip under the limit. False when the limit was reached.
  */
 export async function countIfBelow(window: Window, max: number): Promise<boolean> {
-  try {
-    await db.send(new UpdateCommand({
-      TableName: TABLE,
-      Key: rateLimitKey(window.scope, window.start),
-      UpdateExpression: 'ADD hits :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
-      ConditionExpression: 'attribute_not_exists(hits) OR hits < :max',
-      ExpressionAttributeValues: { ':one': 1, ':max': max, ':expiresAt': window.start + window.seconds + EXPIRY_SLACK_SECONDS },
-    }));
-    return true;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return false;
-    throw error;
-  }
+  const counted = await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: rateLimitKey(window.scope, window.start),
+    UpdateExpression: 'ADD hits :one SET expiresAt = if_not_exists(expiresAt, :expiresAt)',
+    ConditionExpression: 'attribute_not_exists(hits) OR hits < :max',
+    ExpressionAttributeValues: { ':one': 1, ':max': max, ':expiresAt': window.start + window.seconds + EXPIRY_SLACK_SECONDS },
+  })));
+  return counted !== undefined;
 }
 
 /** Gives back one counted event (an attempt that turned out not to count, such as a correct password). */
 export async function uncount(window: Window): Promise<void> {
-  try {
-    await db.send(new UpdateCommand({
-      TableName: TABLE,
-      Key: rateLimitKey(window.scope, window.start),
-      UpdateExpression: 'ADD hits :minusOne',
-      ConditionExpression: 'hits > :zero',
-      ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
-    }));
-  } catch (error) {
-    if (!(error instanceof ConditionalCheckFailedException)) throw error;
-  }
+  await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: rateLimitKey(window.scope, window.start),
+    UpdateExpression: 'ADD hits :minusOne',
+    ConditionExpression: 'hits > :zero',
+    ExpressionAttributeValues: { ':minusOne': -1, ':zero': 0 },
+  })));
 }

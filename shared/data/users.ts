@@ -1,8 +1,8 @@
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
-import { batchGet, transactWrite } from './batch.ts';
+import { batchGet, ifCondition, transactWrite } from './batch.ts';
 
 export type UserRecord = {
   id: number;
@@ -63,20 +63,15 @@ export async function getTokenVersion(id: number): Promise<number | undefined> {
 
 /** Invalidates every token issued so far; returns the new version, or undefined when the user does not exist. */
 export async function bumpTokenVersion(id: number): Promise<number | undefined> {
-  try {
-    const { Attributes } = await db.send(new UpdateCommand({
-      TableName: TABLE,
-      Key: userKey(id),
-      UpdateExpression: 'ADD tokenVersion :one',
-      ConditionExpression: 'attribute_exists(PK)',
-      ExpressionAttributeValues: { ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    }));
-    return Attributes?.tokenVersion as number;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+  const updated = await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: userKey(id),
+    UpdateExpression: 'ADD tokenVersion :one',
+    ConditionExpression: 'attribute_exists(PK)',
+    ExpressionAttributeValues: { ':one': 1 },
+    ReturnValues: 'UPDATED_NEW',
+  })));
+  return updated?.Attributes?.tokenVersion as number | undefined;
 }
 
 /**
@@ -84,18 +79,13 @@ export async function bumpTokenVersion(id: number): Promise<number | undefined> 
  * caller checked (two concurrent changes cannot both win). Returns the new token version, or undefined if it changed.
  */
 export async function replacePassword(id: number, expectedHash: string, newHash: string): Promise<number | undefined> {
-  try {
-    const { Attributes } = await db.send(new UpdateCommand({
-      TableName: TABLE,
-      Key: userKey(id),
-      UpdateExpression: 'SET passwordHash = :new ADD tokenVersion :one',
-      ConditionExpression: 'passwordHash = :expected',
-      ExpressionAttributeValues: { ':new': newHash, ':expected': expectedHash, ':one': 1 },
-      ReturnValues: 'UPDATED_NEW',
-    }));
-    return Attributes?.tokenVersion as number;
-  } catch (error) {
-    if (error instanceof ConditionalCheckFailedException) return undefined;
-    throw error;
-  }
+  const updated = await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: userKey(id),
+    UpdateExpression: 'SET passwordHash = :new ADD tokenVersion :one',
+    ConditionExpression: 'passwordHash = :expected',
+    ExpressionAttributeValues: { ':new': newHash, ':expected': expectedHash, ':one': 1 },
+    ReturnValues: 'UPDATED_NEW',
+  })));
+  return updated?.Attributes?.tokenVersion as number | undefined;
 }

@@ -89,8 +89,13 @@ const ok = (body: z.ZodType, ...statuses: number[]) => statuses.map((status) => 
  * Partial on purpose: a new row without an entry still type-checks, but the OpenAPI test fails until it is documented.
  */
 export const RESPONSES: Partial<Record<keyof typeof HTTP | (string & {}), RouteResponses>> = {
-  userRegister: { success: ok(envelope({ user: publicUser }), 201), errors: ['USERNAME_TAKEN'] },
-  userLogin: { success: ok(envelope({ token: z.string().meta({ description: 'JWT (HS256): send it in the `token` header or as `Authorization: Bearer`' }), user: publicUser }), 200), errors: ['UNAUTHORIZED'] },
+  userRegister: { success: ok(envelope({ user: publicUser }), 201), errors: ['USERNAME_TAKEN', 'RATE_LIMITED'] },
+  userLogin: { success: ok(envelope({ token: z.string().meta({ description: 'JWT (HS256): send it in the `token` header or as `Authorization: Bearer`' }), user: publicUser }), 200), errors: ['UNAUTHORIZED', 'RATE_LIMITED'] },
+  userLogout: { success: ok(envelope({}), 200), errors: [] },
+  userPassword: {
+    success: ok(envelope({ token: z.string().meta({ description: 'A fresh JWT: every token issued before the change stops working' }) }), 200),
+    errors: ['RATE_LIMITED'],
+  },
   userProfile: { success: ok(envelope({ user: publicUser }), 200), errors: ['NOT_FOUND'] },
   userProfileById: { success: ok(envelope({ user: publicUser }), 200), errors: ['NOT_FOUND'] },
   contactsAdd: { success: ok(envelope({ contact }), 200), errors: ['NOT_FOUND', 'ALREADY_CONTACT'] },
@@ -121,5 +126,5 @@ export const RESPONSES: Partial<Record<keyof typeof HTTP | (string & {}), RouteR
     ],
     errors: ['NOT_FOUND', 'FORBIDDEN', 'UNSUPPORTED_MEDIA_TYPE'],
   },
-  messageSend: { success: ok(envelope({ data: messageView }), 201, 200), errors: ['NOT_FOUND', 'FORBIDDEN', 'UNSUPPORTED_MEDIA_TYPE'] },
+  messageSend: { success: ok(envelope({ data: messageView }), 201, 200), errors: ['NOT_FOUND', 'FORBIDDEN', 'UNSUPPORTED_MEDIA_TYPE', 'RATE_LIMITED'] },
 };

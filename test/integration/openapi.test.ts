@@ -136,6 +136,9 @@ describe('real responses match the document', () => {
     await api.post(`/conversation/create?contactId=${bob.id}`, undefined, alice.token);
     await api.delete(`/user/unban/${alice.id}`, bob.token);
     await api.delete(`/user/unban/${alice.id}`, bob.token);
+    const changed = await api.post('/user/password', { oldPassword: carol.password, newPassword: 'a-new-password-1' }, carol.token);
+    await api.post('/user/password', { oldPassword: 'not-her-password', newPassword: 'another-new-pass' }, changed.body.token);
+    await api.post('/user/logout', undefined, changed.body.token);
 
     const problems: string[] = [];
     for (const { row, status, body } of api.seen) {
