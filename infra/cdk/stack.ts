@@ -163,14 +163,9 @@ export class ChatStack extends Stack {
       stageName: SETTINGS.webSocketStageName,
       autoDeploy: true,
       throttle: SETTINGS.webSocketThrottle,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(this.logGroup('WebSocketAccessLogs')),
-        format: jsonAccessLog({
-          requestId: '$context.requestId', ip: '$context.identity.sourceIp', requestTime: '$context.requestTime',
-          eventType: '$context.eventType', routeKey: '$context.routeKey', connectionId: '$context.connectionId',
-          status: '$context.status', integrationLatency: '$context.integrationLatency', error: '$context.error.message',
-        }),
-      },
+      accessLogSettings: this.accessLogs('WebSocketAccessLogs', {
+        eventType: '$context.eventType', connectionId: '$context.connectionId', error: '$context.error.message',
+      }),
     });
     // WebSocket (unlike HTTP) APIs log through the account-wide API Gateway CloudWatch role; a fresh account has none.
     const logRole = new Role(this, 'ApiGatewayCloudWatchRole', {
@@ -190,6 +185,15 @@ export class ChatStack extends Stack {
 
   /** One function per route row: its own role and log group, and exactly the permissions its `access` declares. */
   /** How cdk-nag spells a value in a finding id: concrete when the stack's env sets it, else the pseudo parameter. */
+  /** JSON access logs into their own log group: the fields both APIs share, plus the API's own. */
+  private accessLogs(name: string, fields: Record<string, string>) {
+    const common = {
+      requestId: '$context.requestId', ip: '$context.identity.sourceIp', requestTime: '$context.requestTime',
+      routeKey: '$context.routeKey', status: '$context.status', integrationLatency: '$context.integrationLatency',
+    };
+    return { destination: new LogGroupLogDestination(this.logGroup(name)), format: AccessLogFormat.custom(JSON.stringify({ ...common, ...fields })) };
+  }
+
   private nagValue(value: string, pseudo: string): string {
     return Token.isUnresolved(value) ? `<${pseudo}>` : value;
   }
@@ -264,15 +268,9 @@ export class ChatStack extends Stack {
       httpApi: api,
       autoDeploy: true,
       throttle: SETTINGS.httpThrottle,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(this.logGroup('HttpAccessLogs')),
-        format: jsonAccessLog({
-          requestId: '$context.requestId', ip: '$context.identity.sourceIp', requestTime: '$context.requestTime',
-          method: '$context.httpMethod', routeKey: '$context.routeKey', status: '$context.status',
-          responseLength: '$context.responseLength', integrationLatency: '$context.integrationLatency',
-          integrationError: '$context.integrationErrorMessage',
-        }),
-      },
+      accessLogSettings: this.accessLogs('HttpAccessLogs', {
+        method: '$context.httpMethod', responseLength: '$context.responseLength', integrationError: '$context.integrationErrorMessage',
+      }),
     });
   }
 
@@ -304,6 +302,3 @@ export class ChatStack extends Stack {
 }
 
 /** API Gateway access logs as one JSON object per line, queryable with CloudWatch Logs Insights. */
-function jsonAccessLog(fields: Record<string, string>): AccessLogFormat {
-  return AccessLogFormat.custom(JSON.stringify(fields));
-}
