@@ -43,7 +43,14 @@ export async function storeMessage(message: MessageRecord): Promise<StoreOutcome
   const { conversationId, senderId, clientMessageId } = message;
   const countsAsRead = [senderId, ...(message.hiddenFrom ?? [])];
   const items = [
-    { Put: { TableName: TABLE, Item: { ...messageKey(conversationId, message.id), ...message }, ConditionExpression: 'attribute_not_exists(PK)' } },
+    {
+      Put: {
+        TableName: TABLE,
+        Item: { ...messageKey(conversationId, message.id), ...message },
+        ConditionExpression: 'attribute_not_exists(PK)',
+        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
+      },
+    },
     {
       Update: {
         TableName: TABLE,
@@ -73,13 +80,17 @@ export async function storeMessage(message: MessageRecord): Promise<StoreOutcome
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
+    // The SDK resends a call that timed out. When the timed-out attempt was committed after all, the resend finds
+    // this very message in place: it is stored (and still to be pushed), not a duplicate nor an id collision.
+    const existing = reasons[0]?.Code === 'ConditionalCheckFailed' ? reasons[0].Item : undefined;
+    if (existing?.senderId?.N === String(senderId) && existing.sentAt?.S === message.sentAt) return { stored: true };
     const guard = clientMessageId ? reasons[items.length - 1] : undefined;
     if (guard?.Code === 'ConditionalCheckFailed') {
       const originalId = (guard.Item?.messageId as { N?: string } | undefined)?.N;
       return { stored: false, reason: 'duplicate', originalId: originalId ? Number(originalId) : await getClientMessageTarget(conversationId, senderId, clientMessageId!) };
     }
     if (reasons[1]?.Code === 'ConditionalCheckFailed') return { stored: false, reason: 'not-member' };
-    if (reasons[0]?.Code === 'ConditionalCheckFailed') return { stored: false, reason: 'id-taken' };
+    if (existing) return { stored: false, reason: 'id-taken' };
     throw error;
   }
 }

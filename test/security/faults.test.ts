@@ -2,7 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import { startTestStack } from '../support/stack.ts';
 import { Api, type TestUser } from '../support/client.ts';
-import { faultInjector, seededRandom } from '../support/faults.ts';
+import { faultInjector, seededRandom, type Fault } from '../support/faults.ts';
+import { WsClient, type Frame } from '../support/ws-client.ts';
 import { fill, requestFor } from '../support/route-requests.ts';
 import { httpRoutes } from '../../shared/routes.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
@@ -99,21 +100,27 @@ describe('DynamoDB faults', () => {
     }
   });
 
-  it('a message whose transaction committed but whose answer was lost is stored once (with or without a client id)', async () => {
-    for (const extra of [{}, { clientMessageId: 'lost-answer-1' }]) {
-      let firstTransaction = true;
-      faults.set((operation) => {
-        if (operation !== 'TransactWriteItems' || !firstTransaction) return undefined;
-        firstTransaction = false;
-        return 'lose-response';
-      });
-      const content = `answer lost ${JSON.stringify(extra)}`;
+  it('a message whose transaction committed but whose answer was lost is stored once and pushed once (with or without a client id)', async () => {
+    const peerSocket = await WsClient.connect(stack.wsUrl, peer.token);
+    // The SDK resends the lost answer's call (same idempotency token), or, when that resend is cancelled by a
+    // conflict, transactWrite sends a new call that finds the message already in place.
+    const cases = [[], ['conflict']].flatMap((after) => [{}, { clientMessageId: `lost-answer-${after.length}` }].map((extra) => ({ extra, faults: ['lose-response', ...after] as Fault[] })));
+    for (const { extra, faults: sequence } of cases) {
+      let transactions = 0;
+      faults.set((operation) => (operation === 'TransactWriteItems' ? sequence[transactions++] : undefined));
+      const content = `answer lost ${JSON.stringify({ extra, sequence })}`;
       const res = await api.post('/message/send', { conversationId, content, ...extra }, owner.token);
       faults.clear();
       expect(res.status).toBeLessThan(300);
       const history = await api.get(`/message/history/${conversationId}?limit=100`, owner.token);
       expect(history.body.messages.filter((m: { content: string }) => m.content === content)).toHaveLength(1);
+      // The SDK's resend found the message its first attempt stored: the peer is still told, once.
+      const isThis = (frame: Frame) => frame.event === 'message' && frame.message.content === content;
+      await peerSocket.waitFor(isThis);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(peerSocket.received(isThis)).toHaveLength(1);
     }
+    await peerSocket.close();
   });
 
   it('loses no acknowledged message and stores none twice under random throttling and lost responses', async () => {

@@ -1,22 +1,28 @@
+import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+
 /**
  * Fault injection on the shared DynamoDB client used by the handlers running in this process: an SDK middleware
  * placed inside the SDK's retry loop (deserialize step), so injected faults are retried exactly as real ones are.
  *   throttle       the call fails with ThrottlingException before reaching DynamoDB (nothing written)
  *   lose-response  the call reaches DynamoDB and succeeds, then the answer is lost (TimeoutError): the write happened
  *   black-hole     the call goes to a server that accepts connections and never answers (a real socket timeout)
+ *   conflict       a transaction is cancelled for a conflicting transaction, before reaching DynamoDB (nothing written)
  */
-export type Fault = 'throttle' | 'lose-response' | 'black-hole';
+export type Fault = 'throttle' | 'lose-response' | 'black-hole' | 'conflict';
 export type FaultPlan = (operation: string) => Fault | undefined;
 
 export async function faultInjector(blackHole?: { host: string; port: number }) {
   const { dynamo } = await import('../../shared/data/client.ts');
   let plan: FaultPlan = () => undefined;
-  const injected: Record<Fault, number> = { throttle: 0, 'lose-response': 0, 'black-hole': 0 };
+  const injected: Record<Fault, number> = { throttle: 0, 'lose-response': 0, 'black-hole': 0, conflict: 0 };
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const fault = plan(String(context.commandName).replace(/Command$/, ''));
       if (fault) injected[fault]++;
       if (fault === 'throttle') throw awsError('ThrottlingException', 'Rate of requests exceeds the allowed throughput.');
+      if (fault === 'conflict') {
+        throw new TransactionCanceledException({ message: 'Transaction cancelled', $metadata: {}, CancellationReasons: [{ Code: 'TransactionConflict' }] });
+      }
       if (fault === 'black-hole') {
         if (!blackHole) throw new Error('faultInjector was created without a black-hole server');
         const request = args.request as { hostname: string; port?: number };
