@@ -123,6 +123,20 @@ describe('DynamoDB faults', () => {
     await peerSocket.close();
   });
 
+  it('a stored message is acknowledged, not answered 503, when its members\' connections cannot be listed', async () => {
+    const sender = await WsClient.connect(stack.wsUrl, owner.token);
+    faults.set((operation) => (operation === 'BatchGetItem' ? 'throttle' : undefined));
+    try {
+      const answer = await sender.request({ action: 'sendMessage', conversationId, content: 'stored, not pushed', clientMessageId: 'unlisted-1' }, (frame) => frame.clientMessageId === 'unlisted-1');
+      expect({ event: answer.event, content: answer.message?.content }).toEqual({ event: 'ack', content: 'stored, not pushed' });
+    } finally {
+      faults.clear();
+      await sender.close();
+    }
+    const history = await api.get(`/message/history/${conversationId}?limit=100`, peer.token);
+    expect(history.body.messages.filter((m: { content: string }) => m.content === 'stored, not pushed')).toHaveLength(1);
+  });
+
   it('loses no acknowledged message and stores none twice under random throttling and lost responses', async () => {
     const random = seededRandom(7);
     faults.set((operation) => {
