@@ -52,8 +52,8 @@ const http = <R extends Omit<HttpRoute, 'kind' | 'auth'> & { auth?: boolean }>(r
 export const HTTP = {
   userRegister: http({ name: 'userRegister', method: 'POST', path: '/user/register', entry: 'functions/user-register.ts', auth: false, access: { table: 'readwrite' }, summary: '用户注册', request: { body: schemas.registerBody } }),
   userLogin: http({ name: 'userLogin', method: 'POST', path: '/user/login', entry: 'functions/user-login.ts', auth: false, access: { table: 'readwrite' }, summary: '用户登录', request: { body: schemas.loginBody } }),
-  userLogout: http({ name: 'userLogout', method: 'POST', path: '/user/logout', entry: 'functions/user-logout.ts', access: { table: 'readwrite' }, summary: '退出登录（所有设备）' }),
-  userPassword: http({ name: 'userPassword', method: 'POST', path: '/user/password', entry: 'functions/user-password.ts', access: { table: 'readwrite' }, summary: '修改密码（旧令牌全部失效）', request: { body: schemas.changePasswordBody } }),
+  userLogout: http({ name: 'userLogout', method: 'POST', path: '/user/logout', entry: 'functions/user-logout.ts', access: { table: 'readwrite', connections: true }, summary: '退出登录（所有设备）' }),
+  userPassword: http({ name: 'userPassword', method: 'POST', path: '/user/password', entry: 'functions/user-password.ts', access: { table: 'readwrite', connections: true }, summary: '修改密码（旧令牌全部失效）', request: { body: schemas.changePasswordBody } }),
   userProfile: http({ name: 'userProfile', method: 'GET', path: '/user/profile', entry: 'functions/user-profile.ts', access: { table: 'read' }, summary: '根据token查用户信息' }),
   userProfileById: http({ name: 'userProfileById', method: 'GET', path: '/user/profile/{id}', entry: 'functions/user-profile-by-id.ts', access: { table: 'read' }, summary: '用id查询用户信息', request: { params: schemas.idParam('id') } }),
   contactsAdd: http({ name: 'contactsAdd', method: 'POST', path: '/contacts/add', entry: 'functions/contacts-add.ts', access: { table: 'readwrite' }, summary: '添加联系人', request: { body: schemas.contactBody } }),

@@ -6,6 +6,7 @@ import { config } from '../config.ts';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { bumpTokenVersion, getUser, getUserIdByUsername, putNewUser, replacePassword, type UserRecord } from '../data/users.ts';
 import { consume, type Reservation } from './limits.ts';
+import { closeConnections } from './delivery.ts';
 
 /** What any signed-in user may see of a user (the seed's User model, without the password). */
 export type PublicUser = {
@@ -75,6 +76,7 @@ export async function logoutEverywhere(userId: number): Promise<void> {
   const version = await bumpTokenVersion(userId);
   if (version === undefined) throw new UnauthorizedError('用户不存在，请重新登录');
   rememberTokenVersion(userId, version);
+  await closeConnections(userId);
 }
 
 /**
@@ -91,7 +93,8 @@ export async function changePassword(userId: number, oldPassword: string, newPas
   // Changed concurrently by another request: that change already invalidated the caller's token.
   if (version === undefined) throw new UnauthorizedError('登录已失效，请重新登录');
   rememberTokenVersion(userId, version);
-  return { token: await issueToken(userId, version) };
+  const [token] = await Promise.all([issueToken(userId, version), closeConnections(userId)]);
+  return { token };
 }
 
 export async function getProfile(userId: number): Promise<PublicUser> {

@@ -1,4 +1,4 @@
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
 import pLimit from 'p-limit';
 import { config, need } from '../config.ts';
 import { METRIC, countMetric, logger } from '../observability.ts';
@@ -44,4 +44,16 @@ export async function push(connectionId: string, frame: ServerFrame): Promise<Pu
 export async function pushAll<T extends { connectionId: string }>(targets: readonly T[], frameFor: (target: T) => ServerFrame, onOutcome?: (target: T, outcome: PushOutcome) => void): Promise<void> {
   const limit = pLimit(PUSH_CONCURRENCY);
   await Promise.all(targets.map((target) => limit(async () => onOutcome?.(target, await push(target.connectionId, frameFor(target))))));
+}
+
+/** Closes a connection (API Gateway then runs its $disconnect); 'gone' when it was already closed. */
+export async function disconnect(connectionId: string): Promise<PushOutcome> {
+  try {
+    await managementApi().send(new DeleteConnectionCommand({ ConnectionId: connectionId }), { abortSignal: AbortSignal.timeout(config.pushTimeoutMs) });
+    return 'sent';
+  } catch (error) {
+    if (error instanceof GoneException) return 'gone';
+    logger.warn('disconnect failed', { connectionId, error: (error as Error).name });
+    return 'failed';
+  }
 }

@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../support/stack.ts';
 import { Api, type TestUser } from '../support/client.ts';
 import { tableAdmin } from '../support/security.ts';
+import { WsClient } from '../support/ws-client.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 
 /** Per-container cache of token versions, short here so the cross-container bound is measurable. */
@@ -52,6 +53,28 @@ describe('token versions', () => {
     expect((await api.get('/user/profile', changed.body.token)).body.user.id).toBe(user.id);
     expect((await api.post('/user/login', { username: user.username, password: user.password })).status).toBe(401);
     expect((await api.post('/user/login', { username: user.username, password: 'brand-new-pass' })).status).toBe(200);
+  });
+
+  it('logging out and changing the password close the user\'s open WebSocket connections, and old tokens cannot reconnect', async () => {
+    const user = await api.newUser('sockets');
+    const laptop = await secondToken(user);
+    const [phoneSocket, laptopSocket] = await Promise.all([WsClient.connect(stack.wsUrl, user.token), WsClient.connect(stack.wsUrl, laptop)]);
+    const bystander = await WsClient.connect(stack.wsUrl, (await api.newUser('bystander')).token);
+    expect((await api.post('/user/logout', undefined, user.token)).status).toBe(200);
+    const closed = await Promise.all([phoneSocket.closed, laptopSocket.closed]);
+    expect(closed.map((c) => c.code)).toEqual([1000, 1000]);
+    await expect(WsClient.connect(stack.wsUrl, laptop)).rejects.toMatchObject({ status: 401 });
+    expect(bystander.socket.readyState).toBe(bystander.socket.OPEN); // nobody else's connection
+
+    const fresh = await secondToken(user);
+    const socket = await WsClient.connect(stack.wsUrl, fresh);
+    const changed = await api.post('/user/password', { oldPassword: user.password, newPassword: 'another-new-pass' }, fresh);
+    expect(changed.status).toBe(200);
+    expect((await socket.closed).code).toBe(1000);
+    await expect(WsClient.connect(stack.wsUrl, fresh)).rejects.toMatchObject({ status: 401 });
+    const reconnected = await WsClient.connect(stack.wsUrl, changed.body.token);
+    expect((await reconnected.request({ action: 'ping' }, (frame) => frame.event === 'pong')).event).toBe('pong');
+    await Promise.all([reconnected.close(), bystander.close()]);
   });
 
   it('refuses the token of a user who no longer exists', async () => {
