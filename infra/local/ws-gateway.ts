@@ -165,7 +165,10 @@ export async function startWsGateway(options: { port: number; host?: string; sta
       const result = (await invoke(handler, name, event, INTEGRATION_TIMEOUT_MS)) as { principalId?: string; policyDocument?: { Statement?: Array<{ Effect?: string }> }; context?: Record<string, unknown> };
       const allowed = result?.policyDocument?.Statement?.some((statement) => statement.Effect === 'Allow') && !result.policyDocument.Statement.some((statement) => statement.Effect === 'Deny');
       if (!allowed) return 403;
-      pending.authorizer = { ...result.context, principalId: result.principalId };
+      // API Gateway hands later events of the connection the context map with its values stringified (the WebSocket
+      // mapping template reference, $context.authorizer.property): handlers must not count on numbers.
+      const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]));
+      pending.authorizer = { ...context, principalId: result.principalId };
       return undefined;
     } catch (error) {
       if ((error as Error).message === 'Unauthorized') return 401;

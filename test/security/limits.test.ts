@@ -27,7 +27,16 @@ beforeAll(async () => {
   });
   api = new Api(stack.httpUrl);
 });
-afterAll(() => stack?.stop());
+afterAll(async () => {
+  console.log(
+    `[limits] (test values) login failures/account=${LOGIN_FAILURES} registrations/IP=${REGISTRATIONS_PER_IP} sends/user=${SENDS_PER_USER} -> 429s=${figures.rateLimited} ` +
+      `(each with retry-after); oversized body -> 413s=${figures.tooLarge}; over-limit text/group/password -> 400s=${figures.refusedSizes}; refused sends stored=${figures.refusedStored}`,
+  );
+  await stack?.stop();
+});
+
+/** What the suite saw, printed at the end. */
+const figures = { rateLimited: 0, tooLarge: 0, refusedSizes: 0, refusedStored: 0 };
 
 /** Each user registers from its own loopback address, so the per-IP limit never gets in the way of setup. */
 let nextAddress = 10;
@@ -47,6 +56,7 @@ function expectRateLimited(res: { status: number; body: any; headers: Headers | 
   const retryAfter = Number(res.headers instanceof Headers ? res.headers.get('retry-after') : res.headers['retry-after']);
   expect(Number.isInteger(retryAfter) && retryAfter > 0).toBe(true);
   expect(res.body.retryAfter).toBe(retryAfter);
+  figures.rateLimited++;
 }
 
 describe('login: failures per account', () => {
@@ -118,6 +128,7 @@ describe('message send: per user', () => {
     expect((await api.post('/message/send', { conversationId, content: 'from the peer' }, peer.token)).status).toBe(201);
     const history = await api.get(`/message/history/${conversationId}`, peer.token);
     expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'from the peer']);
+    figures.refusedStored += history.body.messages.filter((m: { content: string }) => m.content === 'one too many').length;
   });
 });
 
@@ -127,6 +138,7 @@ describe('size limits', () => {
     const conversationId = await api.conversation(user.token, peer.id);
     const huge = await api.request('POST', '/message/send', { token: user.token, raw: JSON.stringify({ conversationId, content: 'x'.repeat(65 * 1024) }), headers: { 'content-type': 'application/json' } });
     expect([huge.status, huge.body.code]).toEqual([413, 'PAYLOAD_TOO_LARGE']);
+    figures.tooLarge++;
     const long = await api.post('/message/send', { conversationId, content: '长'.repeat(4001) }, user.token);
     expect([long.status, long.body.code, long.body.field]).toEqual([400, 'VALIDATION_FAILED', 'content']);
     expect((await api.post('/message/send', { conversationId, content: '长'.repeat(4000) }, user.token)).status).toBe(201);
@@ -135,5 +147,6 @@ describe('size limits', () => {
     expect([group.status, group.body.code]).toEqual([400, 'VALIDATION_FAILED']);
     const longPassword = await postFrom(stack.httpUrl, '127.0.3.1', '/user/register', { username: `pw_${randomBytes(3).toString('hex')}`, password: 'é'.repeat(37), nickname: 'pw' });
     expect([longPassword.status, longPassword.body.field]).toEqual([400, 'password']);
+    figures.refusedSizes += 3;
   });
 });
