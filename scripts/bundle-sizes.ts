@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { build } from 'esbuild';
-import { routes } from '../shared/routes.ts';
+import { lambdaFunctions, routes } from '../shared/routes.ts';
 import { esbuildOptions } from '../infra/cdk/bundling.ts';
 
 /**
@@ -16,7 +16,7 @@ const kb = (bytes: number) => `${(bytes / 1024).toFixed(1)} KB`;
 
 try {
   const sizes: Array<{ name: string; bytes: number; inputs: Record<string, number> }> = [];
-  for (const row of routes) {
+  for (const row of lambdaFunctions(routes)) {
     const outfile = join(outDir, row.name, 'index.mjs');
     const result = await build({ ...esbuildOptions(resolve(ROOT, row.entry), outfile), metafile: true, logLevel: 'error' });
     const output = result.metafile.outputs[Object.keys(result.metafile.outputs).find((path) => path.endsWith('index.mjs'))!]!;
