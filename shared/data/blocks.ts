@@ -1,6 +1,6 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { queryPrefix, transactWrite } from './batch.ts';
+import { queryPrefix, transactWrite } from './operations.ts';
 import type { Key } from './table.ts';
 
 /**

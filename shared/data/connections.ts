@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, TABLE } from './client.ts';
-import { batchGet, ifCondition } from './batch.ts';
+import { batchGet, ifCondition } from './operations.ts';
 import type { Key } from './table.ts';
 
 /**

@@ -1,6 +1,6 @@
 import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { db, TABLE } from './client.ts';
-import { ifCondition, queryPrefix } from './batch.ts';
+import { ifCondition, queryPrefix } from './operations.ts';
 import type { Key } from './table.ts';
 
 /** A contact, with the contact's username and nickname copied in so the list is one Query (they never change). */

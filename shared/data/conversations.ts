@@ -1,7 +1,7 @@
 import { GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
-import { batchGet, batchPut, queryPrefix, transactWrite, ifCondition } from './batch.ts';
+import { batchGet, batchPut, queryPrefix, transactWrite, ifCondition } from './operations.ts';
 import type { Key } from './table.ts';
 import type { MessageRecord } from './messages.ts';
 

@@ -3,7 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import { padId, type Key } from './table.ts';
 import { conversationKey, membershipKey } from './conversations.ts';
-import { ifCondition, transactWrite } from './batch.ts';
+import { ifCondition, transactWrite } from './operations.ts';
 
 export type MessageType = 'text' | 'image';
 

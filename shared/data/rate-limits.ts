@@ -1,7 +1,7 @@
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
-import { ifCondition } from './batch.ts';
+import { ifCondition } from './operations.ts';
 
 /**
  * Fixed-window counters, one item per scope and window. They live in the table (not in a container's memory)

@@ -2,7 +2,7 @@ import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
-import { batchGet, ifCondition, transactWrite } from './batch.ts';
+import { batchGet, ifCondition, transactWrite } from './operations.ts';
 
 export type UserRecord = {
   id: number;

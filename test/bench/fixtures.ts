@@ -4,7 +4,7 @@ import { newId, idTime } from '../../shared/ids.ts';
 import { hashPassword } from '../../shared/auth/passwords.ts';
 import { issueToken } from '../../shared/auth/tokens.ts';
 import { db, TABLE } from '../../shared/data/client.ts';
-import { batchPut, chunk } from '../../shared/data/batch.ts';
+import { batchPut, chunk } from '../../shared/data/operations.ts';
 import { userKey, usernameKey, type UserRecord } from '../../shared/data/users.ts';
 import { contactKey } from '../../shared/data/contacts.ts';
 import { conversationKey, putGroupConversation, putSingleConversation, type ConversationRecord } from '../../shared/data/conversations.ts';

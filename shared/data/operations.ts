@@ -3,6 +3,11 @@ import { ConditionalCheckFailedException, TransactionCanceledException } from '@
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
 
+/*
+ * The DynamoDB operations every entity module builds on: batched reads and writes that retry what DynamoDB hands
+ * back unprocessed, prefix queries that page, transactions retried on conflicts, and conditional writes.
+ */
+
 export function chunk<T>(items: readonly T[], size: number): T[][] {
   const parts: T[][] = [];
   for (let i = 0; i < items.length; i += size) parts.push(items.slice(i, i + size));
