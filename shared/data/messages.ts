@@ -139,15 +139,19 @@ export async function markReceived(conversationId: number, messageId: number, re
   })));
 }
 
-/** How many messages are newer than the given one (for turning a read marker into a read count). */
-export async function countMessagesAfter(conversationId: number, messageId: number): Promise<number> {
+/**
+ * How many messages newer than the given one are unread to the reader (for turning a read marker into a read
+ * count): their own messages and those hidden from them never count, as storeMessage counts those read at once.
+ */
+export async function countUnreadAfter(conversationId: number, messageId: number, readerId: number): Promise<number> {
   let count = 0;
   let startKey: Record<string, unknown> | undefined;
   do {
     const out = await db.send(new QueryCommand({
       TableName: TABLE,
       KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-      ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':from': `MSG#${padId(messageId + 1)}`, ':to': `MSG#${LAST_ID}` },
+      FilterExpression: 'senderId <> :reader AND NOT contains(hiddenFrom, :reader)',
+      ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':from': `MSG#${padId(messageId + 1)}`, ':to': `MSG#${LAST_ID}`, ':reader': readerId },
       Select: 'COUNT',
       ConsistentRead: true,
       ExclusiveStartKey: startKey,

@@ -2,7 +2,7 @@ import { NotFoundError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
 import { advanceReadMarker } from '../data/conversations.ts';
-import { countMessagesAfter, getMessage, markReceived, type MessageRecord } from '../data/messages.ts';
+import { countUnreadAfter, getMessage, markReceived, type MessageRecord } from '../data/messages.ts';
 import { disconnect, push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
 import { resolveAudience } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
@@ -57,13 +57,13 @@ function unlisted(error: Error): undefined {
 
 /**
  * Moves the caller's read marker to the message (forward only) and tells the others. readCount becomes the
- * conversation's message count minus the messages after the marker, which is what `unread` in getlist subtracts.
+ * conversation's message count minus the unread messages after the marker, which is what `unread` in getlist subtracts.
  */
 export async function markRead(userId: number, conversationId: number, messageId: number): Promise<void> {
-  const [audience, message, newer] = await Promise.all([resolveAudience(userId, conversationId), getMessage(conversationId, messageId), countMessagesAfter(conversationId, messageId)]);
+  const [audience, message, unreadAfter] = await Promise.all([resolveAudience(userId, conversationId), getMessage(conversationId, messageId), countUnreadAfter(conversationId, messageId, userId)]);
   if (!message) throw new NotFoundError('消息不存在');
   const [moved, connections] = await Promise.all([
-    advanceReadMarker(userId, conversationId, messageId, Math.max(0, audience.conversation.messageCount - newer)),
+    advanceReadMarker(userId, conversationId, messageId, Math.max(0, audience.conversation.messageCount - unreadAfter)),
     listConnections(audience.visibleTo.filter((id) => id !== userId)),
   ]);
   if (!moved) return; // a replayed or older markRead: nothing changed, nothing to tell

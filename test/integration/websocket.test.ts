@@ -61,6 +61,21 @@ describe('live delivery between two users on several devices', () => {
     expect(toAliceLaptop!.message.id).toBe(sent.body.data.id);
   });
 
+  it('a read marker leaves the reader\'s own messages and those hidden from them out of unread', async () => {
+    const [alice, mallory] = await Promise.all([api.newUser('alice'), api.newUser('mallory')]);
+    const conversationId = await api.conversation(alice.token, mallory.id);
+    const aliceWs = await connect(alice);
+    const first = (await api.post('/message/send', { conversationId, content: 'one' }, mallory.token)).body.data.id as number;
+    await api.post('/message/send', { conversationId, content: 'two' }, mallory.token);
+    await api.post(`/user/ban/${mallory.id}`, undefined, alice.token);
+    await api.post('/message/send', { conversationId, content: 'hidden from alice' }, mallory.token);
+    await api.post('/message/send', { conversationId, content: 'mine' }, alice.token);
+    const unread = async () => (await api.get('/conversation/getlist', alice.token)).body.conversations.find((c: { id: number }) => c.id === conversationId).unread;
+    expect(await unread()).toBe(2);
+    await sendAndSettle(aliceWs, { action: 'markRead', conversationId, messageId: first });
+    expect(await unread()).toBe(1); // 'two' only
+  });
+
   it('sends read markers to the other member and drives unread in getlist; typing is pushed, never stored', async () => {
     const [alice, bob] = await Promise.all([api.newUser('alice'), api.newUser('bob')]);
     const conversationId = await api.conversation(alice.token, bob.id);
