@@ -31,6 +31,16 @@ const LAST_ID = '9'.repeat(16);
 /** How long a client message id guards against a duplicate send (a client retrying after a lost ack). */
 const CLIENT_MESSAGE_ID_TTL_SECONDS = 7 * 24 * 3600;
 
+/** DynamoDB's limit on the items of one TransactWriteItems. */
+const MAX_TRANSACTION_ITEMS = 100;
+
+const countAsRead = (userId: number, conversationId: number) => ({
+  TableName: TABLE,
+  Key: membershipKey(userId, conversationId),
+  UpdateExpression: 'ADD readCount :one',
+  ExpressionAttributeValues: { ':one': 1 },
+});
+
 export type StoreOutcome = { stored: true } | { stored: false; reason: 'duplicate'; originalId: number } | { stored: false; reason: 'id-taken' | 'not-member' };
 
 /**
@@ -41,7 +51,11 @@ export type StoreOutcome = { stored: true } | { stored: false; reason: 'duplicat
  */
 export async function storeMessage(message: MessageRecord): Promise<StoreOutcome> {
   const { conversationId, senderId, clientMessageId } = message;
+  // A transaction holds at most 100 items: read counts that do not fit (a sender blocked by more than ~95 members
+  // of a group) are moved just after it, outside the transaction.
+  const fixedItems = clientMessageId ? 3 : 2;
   const countsAsRead = [senderId, ...(message.hiddenFrom ?? [])];
+  const [inTransaction, afterwards] = [countsAsRead.slice(0, MAX_TRANSACTION_ITEMS - fixedItems), countsAsRead.slice(MAX_TRANSACTION_ITEMS - fixedItems)];
   const items = [
     {
       Put: {
@@ -60,9 +74,7 @@ export async function storeMessage(message: MessageRecord): Promise<StoreOutcome
         ExpressionAttributeValues: { ':message': message, ':at': message.sentAt, ':one': 1, ':sender': senderId },
       },
     },
-    ...countsAsRead.map((userId) => ({
-      Update: { TableName: TABLE, Key: membershipKey(userId, conversationId), UpdateExpression: 'ADD readCount :one', ExpressionAttributeValues: { ':one': 1 } },
-    })),
+    ...inTransaction.map((userId) => ({ Update: countAsRead(userId, conversationId) })),
     ...(clientMessageId
       ? [{
           Put: {
@@ -76,6 +88,8 @@ export async function storeMessage(message: MessageRecord): Promise<StoreOutcome
   ];
   try {
     await transactWrite({ TransactItems: items });
+    // Best effort: a count missed here only shows that hidden message as unread to that member.
+    await Promise.allSettled(afterwards.map((userId) => db.send(new UpdateCommand(countAsRead(userId, conversationId)))));
     return { stored: true };
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;

@@ -75,6 +75,20 @@ describe('blocks', () => {
     expect(after.body.messages.map((m: { content: string }) => m.content)).toEqual(['before the block', 'after unblock']);
   });
 
+  it('a sender blocked by more group members than one transaction holds still sends; hidden from all of them', { timeout: 120_000 }, async () => {
+    const sender = await ctx.api.newUser('shunned');
+    const blockers = [];
+    for (let i = 0; i < 100; i += 20) blockers.push(...(await Promise.all(Array.from({ length: 20 }, () => ctx.api.newUser('blocker')))));
+    const conversationId = await ctx.api.conversation(sender.token, ...blockers.map((b) => b.id));
+    await Promise.all(blockers.map((b) => ctx.api.post(`/user/ban/${sender.id}`, undefined, b.token)));
+    const sent = await ctx.api.post('/message/send', { conversationId, content: 'to nobody', clientMessageId: 'shunned-1' }, sender.token);
+    expect(sent.status).toBe(201);
+    const last = blockers.at(-1)!;
+    expect((await ctx.api.get(`/message/history/${conversationId}`, last.token)).body.messages).toEqual([]);
+    const entry = (await ctx.api.get('/conversation/getlist', last.token)).body.conversations.find((c: { id: number }) => c.id === conversationId);
+    expect(entry.unread).toBe(0);
+  });
+
   it('ban is idempotent, unban of a missing block is 404, self-ban is 400, unknown user 404', async () => {
     const [alice, bob] = await Promise.all([ctx.api.newUser('alice'), ctx.api.newUser('bob')]);
     expect((await ctx.api.post(`/user/ban/${bob.id}`, {}, alice.token)).status).toBe(200);
