@@ -2,8 +2,24 @@ import { randomUUID } from 'node:crypto';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
+import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 
 /* Loading and invoking handlers the way the Lambda runtime does: the module once (a warm container), then one call per event. */
+
+/**
+ * Every invocation runs in this one process, concurrently, as in Lambda's multi-concurrency runtime: like that
+ * runtime, each runs inside its own InvokeStore context, which Powertools reads (when AWS_LAMBDA_MAX_CONCURRENCY
+ * is set) to keep log keys and Lambda context per invocation instead of one invocation's overwriting another's.
+ * Set up on the first invocation, so a process that only imports this module (and the processes it spawns) keep
+ * the plain one-invocation-at-a-time behaviour.
+ */
+let invokeStore: Promise<InvokeStoreBase> | undefined;
+function runtimeStore(): Promise<InvokeStoreBase> {
+  return (invokeStore ??= InvokeStore.getInstanceAsync(true).then((store) => {
+    process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000'; // only once the store exists: Powertools needs one when this is set
+    return store;
+  }));
+}
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
 
@@ -40,7 +56,10 @@ export async function invoke(handler: LambdaHandler, functionName: string, event
     timer = setTimeout(() => reject(Object.assign(new Error(`Task timed out after ${timeoutMs / 1000} seconds`), { name: 'LambdaTimeout' })), timeoutMs);
   });
   try {
-    return await Promise.race([handler(event, lambdaContext(functionName, timeoutMs)), timeout]);
+    const context = lambdaContext(functionName, timeoutMs);
+    const store = await runtimeStore();
+    const invocation = store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => handler(event, context));
+    return await Promise.race([invocation, timeout]);
   } finally {
     clearTimeout(timer);
   }
