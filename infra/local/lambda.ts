@@ -7,18 +7,17 @@ import { InvokeStore, InvokeStoreBase } from '@aws/lambda-invoke-store';
 /* Loading and invoking handlers the way the Lambda runtime does: the module once (a warm container), then one call per event. */
 
 /**
- * Every invocation runs in this one process, concurrently, as in Lambda's multi-concurrency runtime: like that
- * runtime, each runs inside its own InvokeStore context, which Powertools reads (when AWS_LAMBDA_MAX_CONCURRENCY
- * is set) to keep log keys and Lambda context per invocation instead of one invocation's overwriting another's.
- * Set up on the first invocation, so a process that only imports this module (and the processes it spawns) keep
- * the plain one-invocation-at-a-time behaviour.
+ * Every invocation runs in this one process, concurrently, as in Lambda's multi-concurrency runtime. Like that
+ * runtime, scopeInvocations() runs each inside its own InvokeStore context, which Powertools reads (when
+ * AWS_LAMBDA_MAX_CONCURRENCY is set) to keep log keys and Lambda context per invocation instead of one
+ * invocation's overwriting another's. `npm start` turns it on, for readable logs; the test stacks leave it off:
+ * on Node 20 the AsyncLocalStorage behind it slows every promise in the process (the full load test's ack p99
+ * went from 0.15–0.5 s to 1.6 s).
  */
-let invokeStore: Promise<InvokeStoreBase> | undefined;
-function runtimeStore(): Promise<InvokeStoreBase> {
-  return (invokeStore ??= InvokeStore.getInstanceAsync(true).then((store) => {
-    process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000'; // only once the store exists: Powertools needs one when this is set
-    return store;
-  }));
+let invokeStore: InvokeStoreBase | undefined;
+export async function scopeInvocations(): Promise<void> {
+  invokeStore = await InvokeStore.getInstanceAsync(true);
+  process.env.AWS_LAMBDA_MAX_CONCURRENCY ??= '1000'; // only once the store exists: Powertools needs one when this is set
 }
 
 export type LambdaHandler = (event: unknown, context: Context) => Promise<unknown>;
@@ -57,8 +56,8 @@ export async function invoke(handler: LambdaHandler, functionName: string, event
   });
   try {
     const context = lambdaContext(functionName, timeoutMs);
-    const store = await runtimeStore();
-    const invocation = store.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, () => handler(event, context));
+    const run = () => handler(event, context);
+    const invocation = invokeStore ? invokeStore.run({ [InvokeStoreBase.PROTECTED_KEYS.REQUEST_ID]: context.awsRequestId }, run) : run();
     return await Promise.race([invocation, timeout]);
   } finally {
     clearTimeout(timer);

@@ -2,6 +2,7 @@ import { mkdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { startLocalStack } from './stack.ts';
+import { scopeInvocations } from './lambda.ts';
 
 /**
  * `npm start`: the whole backend locally. HTTP_PORT (default 3000), WS_PORT (default 3001), DATA_DIR (default .data/, kept between runs),
@@ -24,6 +25,7 @@ if (!inMemory) mkdirSync(join(dataDir, 'dynamodb'), { recursive: true });
 process.env.POWERTOOLS_DEV ??= 'true'; // readable logs in the terminal
 
 try {
+  await scopeInvocations(); // each log line with its own request's keys, however many run at once
   const stack = await startLocalStack({
     httpPort,
     wsPort,

@@ -27,13 +27,6 @@ process.stdout.write('\\nBENCH_RESULT ' + JSON.stringify({ loadMs: loaded - star
 process.exit(0);
 `;
 
-/** This process's environment, less the local stack's multi-concurrency switch: a cold container runs one invocation. */
-function coldContainerEnv(): NodeJS.ProcessEnv {
-  const env = { ...process.env };
-  delete env.AWS_LAMBDA_MAX_CONCURRENCY;
-  return env;
-}
-
 export async function measureColdStarts(cases: readonly ColdStartCase[], outDir: string, runs: number): Promise<ColdStart[]> {
   await mkdir(outDir, { recursive: true });
   const probe = join(outDir, 'probe.mjs');
@@ -50,7 +43,7 @@ export async function measureColdStarts(cases: readonly ColdStartCase[], outDir:
       // The stack runs every function with NODE_OPTIONS=--enable-source-maps, which Node pays for at load.
       const { stdout } = await run(process.execPath, ['--enable-source-maps', probe], {
         // The handlers' environment is the one the local stack set in this process.
-        env: { ...coldContainerEnv(), BENCH_BUNDLE: pathToFileURL(outfile).href, BENCH_EVENT: JSON.stringify(test.event()) },
+        env: { ...process.env, BENCH_BUNDLE: pathToFileURL(outfile).href, BENCH_EVENT: JSON.stringify(test.event()) },
         cwd: outDir,
       });
       const line = stdout.split('\n').find((l) => l.startsWith('BENCH_RESULT '));

@@ -1,13 +1,14 @@
 import { describe, expect, it, vi } from 'vitest';
-import { invoke, type LambdaHandler } from '../../infra/local/lambda.ts';
+import { invoke, scopeInvocations, type LambdaHandler } from '../../infra/local/lambda.ts';
 import { logger, observeInvocation } from '../../shared/observability.ts';
 
 /**
  * The local stack runs every function's invocations concurrently in one process, as Lambda's multi-concurrency
- * runtime does: each invocation must keep its own log keys and Lambda context while others run.
+ * runtime does: with scopeInvocations() (npm start), each keeps its own log keys and Lambda context while others run.
  */
 describe('local Lambda runtime', () => {
   it('keeps the log keys and Lambda context of concurrent invocations apart', async () => {
+    await scopeInvocations();
     const lines: string[] = [];
     const capture = (chunk: unknown) => {
       lines.push(String(chunk));
