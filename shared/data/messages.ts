@@ -94,8 +94,9 @@ export async function storeMessage(message: MessageRecord): Promise<StoreOutcome
   } catch (error) {
     if (!(error instanceof TransactionCanceledException)) throw error;
     const reasons = error.CancellationReasons ?? [];
-    // The SDK resends a call that timed out. When the timed-out attempt was committed after all, the resend finds
-    // this very message in place: it is stored (and still to be pushed), not a duplicate nor an id collision.
+    // An attempt that timed out may have committed after all; when its retry went out as a new call (transactWrite
+    // retries a conflict with a new idempotency token), that call finds this very message in place: it is stored
+    // (and still to be pushed), neither a client's duplicate nor an id collision.
     const existing = reasons[0]?.Code === 'ConditionalCheckFailed' ? reasons[0].Item : undefined;
     if (existing?.senderId?.N === String(senderId) && existing.sentAt?.S === message.sentAt) return { stored: true };
     const guard = clientMessageId ? reasons[items.length - 1] : undefined;
