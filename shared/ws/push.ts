@@ -47,10 +47,10 @@ export async function pushAll<T extends { connectionId: string }>(targets: reado
 }
 
 /** Closes a connection (API Gateway then runs its $disconnect); 'gone' when it was already closed. */
-export async function disconnect(connectionId: string): Promise<PushOutcome> {
+export async function disconnect(connectionId: string): Promise<'closed' | 'gone' | 'failed'> {
   try {
     await managementApi().send(new DeleteConnectionCommand({ ConnectionId: connectionId }), { abortSignal: AbortSignal.timeout(config.pushTimeoutMs) });
-    return 'sent';
+    return 'closed';
   } catch (error) {
     if (error instanceof GoneException) return 'gone';
     logger.warn('disconnect failed', { connectionId, error: (error as Error).name });
