@@ -7,6 +7,7 @@ import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from
 import { bumpTokenVersion, getUser, getUserIdByUsername, putNewUser, replacePassword, type UserRecord } from '../data/users.ts';
 import { consume, type Reservation } from './limits.ts';
 import { closeConnections } from './delivery.ts';
+import { logger } from '../observability.ts';
 
 /** What any signed-in user may see of a user (the seed's User model, without the password). */
 export type PublicUser = {
@@ -93,7 +94,10 @@ export async function changePassword(userId: number, oldPassword: string, newPas
   // Changed concurrently by another request: that change already invalidated the caller's token.
   if (version === undefined) throw new UnauthorizedError('登录已失效，请重新登录');
   rememberTokenVersion(userId, version);
-  const [token] = await Promise.all([issueToken(userId, version), closeConnections(userId)]);
+  // The change is made: the caller must get the new token even if closing the old sockets fails (their tokens are
+  // revoked already; a retry could not help, the old password no longer matches). Logout instead fails, to be retried.
+  const closed = closeConnections(userId).catch((error: Error) => logger.warn('connections not closed after a password change', { error: error.name }));
+  const [token] = await Promise.all([issueToken(userId, version), closed]);
   return { token };
 }
 

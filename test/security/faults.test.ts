@@ -137,6 +137,14 @@ describe('DynamoDB faults', () => {
     expect(history.body.messages.filter((m: { content: string }) => m.content === 'stored, not pushed')).toHaveLength(1);
   });
 
+  it('a password change that could not close the old sockets still answers with the new token', async () => {
+    const user = await api.newUser('changer');
+    faults.set((operation) => (operation === 'BatchGetItem' ? 'throttle' : undefined));
+    const changed = await api.post('/user/password', { oldPassword: user.password, newPassword: 'brand-new-pass' }, user.token).finally(() => faults.clear());
+    expect(changed.status).toBe(200);
+    expect((await api.get('/user/profile', changed.body.token)).body.user.id).toBe(user.id);
+  });
+
   it('loses no acknowledged message and stores none twice under random throttling and lost responses', async () => {
     const random = seededRandom(7);
     faults.set((operation) => {
