@@ -1,11 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { createInterface } from 'node:readline';
 import { resolve } from 'node:path';
-import { inject } from 'vitest';
 import { stopChild } from '../../infra/local/dynamodb-local.ts';
 import { S3RVER_CREDENTIALS } from '../../infra/local/s3-local.ts';
-import { GENEROUS_LIMITS, TEST_JWT_SECRET } from './stack.ts';
+import { testStackOptions } from './stack.ts';
 
 /**
  * The local stack in a process of its own, as `npm start` runs it: the load test's hundreds of clients then
@@ -15,7 +13,7 @@ import { GENEROUS_LIMITS, TEST_JWT_SECRET } from './stack.ts';
 export type StackProcess = { httpUrl: string; wsUrl: string; stop: () => Promise<void> };
 
 export async function startStackProcess(env: Record<string, string> = {}): Promise<StackProcess> {
-  const options = { dynamoEndpoint: inject('dynamoEndpoint'), tableName: `chat-${randomBytes(4).toString('hex')}`, jwtSecret: TEST_JWT_SECRET, env: { ...GENEROUS_LIMITS, ...env } };
+  const options = testStackOptions(env);
   const root = resolve(import.meta.dirname, '../..');
   const child = spawn(resolve(root, 'node_modules/.bin/tsx'), [resolve(import.meta.dirname, 'stack-child.ts')], {
     cwd: root,

@@ -8,15 +8,19 @@ export const TEST_JWT_SECRET = 'test-secret-' + randomBytes(16).toString('hex');
  * Every test registers its users from 127.0.0.1 and sends as fast as it can: the per-IP and per-user limits are
  * lifted unless a test sets its own (test/security/limits.test.ts does).
  */
-export const GENEROUS_LIMITS = { LIMIT_REGISTER_MAX: '1000000', LIMIT_MESSAGE_SEND_MAX: '1000000' };
+const GENEROUS_LIMITS = { LIMIT_REGISTER_MAX: '1000000', LIMIT_MESSAGE_SEND_MAX: '1000000' };
 
-/** The real local stack, started from code on free ports, on its own table in the run's DynamoDB Local. */
-export function startTestStack(env: Record<string, string> = {}, options: Pick<LocalStackOptions, 'wsLimits'> = {}): Promise<LocalStack> {
-  return startLocalStack({
-    ...options,
+/** A test stack's options: its own table in the run's DynamoDB Local, the test signing secret, generous limits. */
+export function testStackOptions(env: Record<string, string> = {}) {
+  return {
     dynamoEndpoint: inject('dynamoEndpoint'),
     tableName: `chat-${randomBytes(4).toString('hex')}`,
     jwtSecret: TEST_JWT_SECRET,
     env: { ...GENEROUS_LIMITS, ...env },
-  });
+  } satisfies LocalStackOptions;
+}
+
+/** The real local stack, started from code on free ports, on its own table in the run's DynamoDB Local. */
+export function startTestStack(env: Record<string, string> = {}, options: Pick<LocalStackOptions, 'wsLimits'> = {}): Promise<LocalStack> {
+  return startLocalStack({ ...options, ...testStackOptions(env) });
 }
