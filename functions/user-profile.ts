@@ -3,5 +3,5 @@ import { HTTP } from '../shared/routes.ts';
 import { getProfile } from '../shared/domain/users.ts';
 
 export const handler = httpRoute(HTTP.userProfile, async ({ userId }) => {
-  return { message: '查询成功', user: await getProfile(userId) };
+  return { message: '查询成功', user: await getProfile(userId, userId) };
 });

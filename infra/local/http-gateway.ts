@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { httpRoutes, type HttpRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
+import { API_SECURITY_HEADERS } from '../../shared/http/security-headers.ts';
 
 /**
  * A local stand-in for an API Gateway HTTP API: matches the route table's rows, builds payload-2.0 events exactly
@@ -118,7 +119,8 @@ function respond(res: ServerResponse, result: APIGatewayProxyResultV2, req: Inco
 }
 
 function send(res: ServerResponse, status: number, body: unknown, req?: IncomingMessage): void {
-  res.writeHead(status, { 'content-type': 'application/json', ...(req ? corsHeaders(req) : {}) });
+  // The gateway's own answers (404, 413, 5xx) carry the API's security headers like every handler response.
+  res.writeHead(status, { 'content-type': 'application/json', ...API_SECURITY_HEADERS, ...(req ? corsHeaders(req) : {}) });
   res.end(JSON.stringify(body));
 }
 

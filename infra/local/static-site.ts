@@ -4,6 +4,7 @@ import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildOpenApiDocument } from '../../shared/http/openapi.ts';
 import type { StaticHandler } from './http-gateway.ts';
+import { API_SECURITY_HEADERS, WEB_CLIENT_CSP } from '../../shared/http/security-headers.ts';
 
 /**
  * The local stack's extra pages, beside the API: the generated OpenAPI document (/openapi.json), its rendered
@@ -63,8 +64,10 @@ function serveFile(req: IncomingMessage, res: ServerResponse, root: string, rela
 }
 
 function sendBody(req: IncomingMessage, res: ServerResponse, status: number, contentType: string, body: string | Buffer): true {
-  // no-cache: the files change while developing, and the config with every start.
-  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-cache' });
+  // no-cache: the files change while developing, and the config with every start. The CSP forbids framing.
+  // The web client gets its full policy; Swagger UI (/docs, which styles itself inline) only the framing ban.
+  const csp = new URL(req.url ?? '/', 'http://local').pathname.startsWith('/docs') ? "frame-ancestors 'none'" : WEB_CLIENT_CSP;
+  res.writeHead(status, { 'content-type': contentType, 'cache-control': 'no-cache', 'x-content-type-options': API_SECURITY_HEADERS['x-content-type-options'], 'content-security-policy': csp });
   res.end(req.method === 'HEAD' ? undefined : body);
   return true;
 }

@@ -187,6 +187,9 @@ export async function startWsGateway(options: { port: number; host?: string; sta
     };
     resetIdle();
     connection.timers[1] = setTimeout(() => socket.close(1001, 'Going away'), limits.maxConnectionMs);
+    // ws reports a frame over maxPayload (and any protocol violation) here and closes the socket itself, with 1009
+    // for the oversize frame as API Gateway does; 'close' then runs $disconnect. Unhandled, it would end the process.
+    socket.on('error', (error) => console.warn(`local WebSocket ${connection.id} closed: ${error.message}`));
     socket.on('message', (data, isBinary) => {
       resetIdle();
       onFrame(connection, data, isBinary).catch((error) => console.error('local WebSocket frame failure', error));

@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { db, TABLE } from './client.ts';
 import { ifCondition, queryPrefix } from './operations.ts';
 import type { Key } from './table.ts';
@@ -26,4 +26,10 @@ export async function deleteContact(ownerId: number, contactId: number): Promise
 
 export async function listContacts(ownerId: number): Promise<ContactRecord[]> {
   return (await queryPrefix(`USER#${ownerId}`, 'CONTACT#')) as ContactRecord[];
+}
+
+/** Whether `ownerId` has added `contactId` to their list (contacts are one-directional). */
+export async function isContact(ownerId: number, contactId: number): Promise<boolean> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: contactKey(ownerId, contactId), ProjectionExpression: 'PK' }));
+  return Item !== undefined;
 }

@@ -6,6 +6,7 @@ import { config } from '../config.ts';
 import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { bumpTokenVersion, getUser, getUserIdByUsername, putNewUser, replacePassword, type UserRecord } from '../data/users.ts';
 import { consume, type Reservation } from './limits.ts';
+import { isContact } from '../data/contacts.ts';
 import { closeConnections } from './delivery.ts';
 import { logger } from '../observability.ts';
 
@@ -101,10 +102,15 @@ export async function changePassword(userId: number, oldPassword: string, newPas
   return { token };
 }
 
-export async function getProfile(userId: number): Promise<PublicUser> {
-  const user = await getUser(userId);
+/**
+ * A user as `viewerId` may see them: the email only to its owner and to the people the owner added as contacts
+ * (the owner chose to be reachable by them), null to everyone else. Both reads run in one round trip.
+ */
+export async function getProfile(viewerId: number, userId: number): Promise<PublicUser> {
+  const [user, trusted] = await Promise.all([getUser(userId), viewerId === userId || isContact(userId, viewerId)]);
   if (!user) throw new NotFoundError('用户不存在');
-  return toPublicUser(user);
+  const view = toPublicUser(user);
+  return trusted ? view : { ...view, email: null };
 }
 
 /** The user, or NotFound: for routes that take another user's id. */

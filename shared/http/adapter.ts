@@ -5,6 +5,7 @@ import { tokenFromHeaders, verifyToken, type TokenClaims } from '../auth/tokens.
 import { checkTokenVersion } from '../auth/sessions.ts';
 import { LIMITS } from '../schemas.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
+import { API_SECURITY_HEADERS } from './security-headers.ts';
 
 type Schema = z.ZodType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
@@ -109,7 +110,7 @@ export function errorResponse(error: AppError): APIGatewayProxyStructuredResultV
 }
 
 export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...headers }, body: JSON.stringify(body) };
+  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...API_SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
 function readBody(event: APIGatewayProxyEventV2, maxBytes: number): Buffer {
