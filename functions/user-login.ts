@@ -2,7 +2,7 @@ import { httpRoute } from '../shared/http/adapter.ts';
 import { HTTP } from '../shared/routes.ts';
 import { login } from '../shared/domain/users.ts';
 
-export const handler = httpRoute(HTTP.userLogin, async ({ body }) => {
-  const { token, user } = await login(body.username, body.password);
+export const handler = httpRoute(HTTP.userLogin, async ({ body, sourceIp }) => {
+  const { token, user } = await login(body.username, body.password, sourceIp);
   return { message: '登录成功', token, user };
 });

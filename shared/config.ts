@@ -56,8 +56,14 @@ function loadConfig() {
     tokenVersionCacheMs: atMost('TOKEN_VERSION_CACHE_MS', 5000, 5000),
     /** Abuse limits, counted in the table so they hold across Lambda containers (README, "Limits"). */
     limits: Object.freeze({
-      /** Failed logins per account (by username, existing or not): slows password guessing. */
-      loginFailures: limit('loginFailures', 'LIMIT_LOGIN_FAILURES', 10, 15 * 60),
+      /** Failed logins per source IP (any usernames): what one guessing machine gets. */
+      loginFailuresPerIp: limit('loginFailuresIp', 'LIMIT_LOGIN_FAILURES_PER_IP', 20, 15 * 60),
+      /**
+       * Failed logins per account (by username, existing or not) from all addresses together: the ceiling on
+       * distributed guessing. Higher than the per-IP limit, and addresses the account signed in from before are
+       * exempt, so a stranger cannot lock the owner out.
+       */
+      loginFailuresPerAccount: limit('loginFailuresAccount', 'LIMIT_LOGIN_FAILURES_PER_ACCOUNT', 100, 15 * 60),
       /** Registrations per source IP. */
       register: limit('register', 'LIMIT_REGISTER', 20, 60 * 60),
       /** Messages sent per user (HTTP and WebSocket alike). */

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { IMAGE_CONTENT_TYPES } from './image-types.ts';
+import { hasInvisible, mixesConfusableScripts } from './names.ts';
 
 /**
  * Request schemas: the handlers validate with them and the OpenAPI document is generated from them.
@@ -31,15 +32,27 @@ export const id = z
   .union([safeId, decimalId], { error: 'must be a positive integer id (at most 2^53 − 1)' })
   .meta({ description: 'Id: integer (or decimal string) between 1 and 2^53 − 1', example: 1234567890123 });
 
+/** A name people read (a nickname): trimmed, 1..max characters, nothing invisible or reordering (shared/names.ts). */
 const visible = (max: number) =>
-  z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`).refine((s) => !/[\u0000-\u001f\u007f]/.test(s), 'must not contain control characters');
+  shown().pipe(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
 
-export const username = z
-  .string()
-  .trim()
-  .min(1, 'must not be empty')
-  .max(LIMITS.usernameMax, `must be at most ${LIMITS.usernameMax} characters`)
-  .regex(/^[\p{L}\p{N}_.\-@]+$/u, 'may contain letters, digits, _ . - @ only');
+/** Checked before trimming, since trim() silently drops some invisible characters (U+FEFF) that should be refused. */
+const shown = () => z.string().refine((s) => !hasInvisible(s), 'must not contain control, format, zero-width or invisible characters');
+
+/**
+ * Checked and stored in NFKC form (what uniqueness is decided on, with case folding: shared/data/users.ts), so
+ * `ａｄｍｉｎ` is stored as `admin` and collides with it.
+ */
+export const username = shown()
+  .transform((s) => s.trim().normalize('NFKC'))
+  .pipe(
+    z
+      .string()
+      .min(1, 'must not be empty')
+      .max(LIMITS.usernameMax, `must be at most ${LIMITS.usernameMax} characters`)
+      .regex(/^[\p{L}\p{N}_.\-@]+$/u, 'may contain letters, digits, _ . - @ only')
+      .refine((s) => !mixesConfusableScripts(s), 'must not mix Latin, Cyrillic and Greek letters'),
+  );
 
 export const password = z
   .string()

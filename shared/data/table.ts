@@ -4,7 +4,7 @@
  *
  * Items (PK / SK):
  *   USER#<id>          / PROFILE              a user
- *   USERNAME#<lower>   / USERNAME             uniqueness guard for a username (case-insensitive)
+ *   USERNAME#<canon>   / USERNAME             uniqueness guard for a username (NFKC + case folding)
  *   USER#<id>          / CONTACT#<contactId>  a contact, with the contact's username and nickname copied in
  *   USER#<id>          / BLOCK#<blockedId>    the user blocks blockedId
  *   USER#<id>          / BLOCKEDBY#<blocker>  the mirror of a block, so a sender finds who blocks them in one Query
@@ -17,6 +17,7 @@
  *   PAIR#<low>#<high>  / PAIR                 the single conversation between two users, never duplicated
  *   CONN#<connId>      / CONN                 a WebSocket connection (expires a little after API Gateway's 2 h)
  *   LIMIT#<policy>#<subject> / W#<windowStart>  a fixed-window rate-limit counter `hits` (expires), rate-limits.ts
+ *   LOGINSRC#<canon>   / IP#<sourceIp>        an address the account signed in from (expires), login-sources.ts
  */
 export const KEY = { partition: 'PK', sort: 'SK' } as const;
 export const TTL_ATTRIBUTE = 'expiresAt';

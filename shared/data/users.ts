@@ -3,6 +3,7 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
 import { batchGet, ifCondition, transactWrite } from './operations.ts';
+import { canonicalUsername } from '../names.ts';
 
 export type UserRecord = {
   id: number;
@@ -17,7 +18,8 @@ export type UserRecord = {
 };
 
 export const userKey = (id: number): Key => ({ PK: `USER#${id}`, SK: 'PROFILE' });
-export const usernameKey = (username: string): Key => ({ PK: `USERNAME#${username.toLowerCase()}`, SK: 'USERNAME' });
+/** The uniqueness guard is keyed by the canonical form (NFKC + case folding): look-alikes Unicode equates collide. */
+export const usernameKey = (username: string): Key => ({ PK: `USERNAME#${canonicalUsername(username)}`, SK: 'USERNAME' });
 
 /** Creates the user and claims the username in one transaction: two concurrent registrations cannot both win. */
 export async function putNewUser(user: UserRecord): Promise<'created' | 'username-taken' | 'id-taken'> {

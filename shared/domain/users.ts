@@ -3,10 +3,12 @@ import { hashPassword, checkPassword, burnPasswordCheck } from '../auth/password
 import { issueToken } from '../auth/tokens.ts';
 import { rememberTokenVersion } from '../auth/sessions.ts';
 import { config } from '../config.ts';
-import { ConflictError, NotFoundError, UnauthorizedError, ValidationError } from '../errors.ts';
+import { ConflictError, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.ts';
 import { bumpTokenVersion, getUser, getUserIdByUsername, putNewUser, replacePassword, type UserRecord } from '../data/users.ts';
 import { consume, type Reservation } from './limits.ts';
 import { isContact } from '../data/contacts.ts';
+import { isKnownSource, rememberSource } from '../data/login-sources.ts';
+import { canonicalUsername } from '../names.ts';
 import { closeConnections } from './delivery.ts';
 import { logger } from '../observability.ts';
 
@@ -55,22 +57,41 @@ export async function register(input: { username: string; password: string; nick
 }
 
 /**
- * Every attempt is counted against the account (by lower-cased username, whether it exists or not, so the limit
- * says nothing about which accounts exist) before the password is checked, atomically: parallel guesses cannot
- * all slip under the limit. A correct password gives its own count back, so only failures add up; it never resets
- * the counter, so the owner signing in does not hand an attacker fresh guesses.
+ * Every attempt is counted before the password is checked, atomically (parallel guesses cannot all slip under a
+ * limit): against the source address, and against the account (by canonical username, whether it exists or not, so
+ * the limits say nothing about which accounts exist). A correct password gives its counts back, so only failures
+ * add up; it never resets a counter, so the owner signing in does not hand an attacker fresh guesses.
  */
-export async function login(username: string, password: string): Promise<{ token: string; user: PublicUser }> {
-  const [userId, attempt] = await Promise.all([getUserIdByUsername(username), countPasswordAttempt(username)]);
+export async function login(username: string, password: string, sourceIp: string): Promise<{ token: string; user: PublicUser }> {
+  const [userId, attempt] = await Promise.all([getUserIdByUsername(username), countPasswordAttempt(username, sourceIp)]);
   const user = userId === undefined ? undefined : await getUser(userId);
   const valid = user ? await checkPassword(password, user.passwordHash) : await burnPasswordCheck(password);
   if (!user || !valid) throw new UnauthorizedError('用户名或密码错误');
-  const [token] = await Promise.all([issueToken(user.id, user.tokenVersion ?? 0), attempt.giveBack()]);
+  const [token] = await Promise.all([issueToken(user.id, user.tokenVersion ?? 0), attempt.giveBack(), rememberSource(accountOf(username), sourceIp)]);
   return { token, user: toPublicUser(user) };
 }
 
-function countPasswordAttempt(username: string): Promise<Reservation> {
-  return consume(config.limits.loginFailures, username.trim().toLowerCase());
+const accountOf = (username: string) => canonicalUsername(username.trim());
+
+/**
+ * One password attempt against both limits, read in parallel with whether this address is one the account signed
+ * in from before. The per-IP limit always holds; the account's ceiling holds for every other address, so guesses
+ * from many strangers' machines stop there while the owner's own address keeps working. A refused attempt gives
+ * back what it counted under the other limit: being refused costs nobody else anything.
+ */
+async function countPasswordAttempt(username: string, sourceIp: string): Promise<Reservation> {
+  const account = accountOf(username);
+  const ip = sourceIp || 'unknown';
+  const [byIp, byAccount, known] = await Promise.allSettled([consume(config.limits.loginFailuresPerIp, ip), consume(config.limits.loginFailuresPerAccount, account), isKnownSource(account, ip)]);
+  for (const outcome of [byIp, byAccount, known]) if (outcome.status === 'rejected' && !(outcome.reason instanceof RateLimitedError)) throw outcome.reason;
+  const counted = [byIp, byAccount].flatMap((outcome) => (outcome.status === 'fulfilled' ? [outcome.value] : []));
+  const giveBack = async () => void (await Promise.all(counted.map((reservation) => reservation.giveBack())));
+  const refusal = byIp.status === 'rejected' ? byIp.reason : byAccount.status === 'rejected' && !(known.status === 'fulfilled' && known.value) ? byAccount.reason : undefined;
+  if (refusal) {
+    await giveBack();
+    throw refusal;
+  }
+  return { giveBack };
 }
 
 /** Logout everywhere: every token issued so far stops working. */
@@ -85,10 +106,10 @@ export async function logoutEverywhere(userId: number): Promise<void> {
  * Changes the password after checking the old one (counted like a login attempt, so a stolen token cannot be used
  * to guess the password), invalidates every earlier token, and returns a fresh token for the caller.
  */
-export async function changePassword(userId: number, oldPassword: string, newPassword: string): Promise<{ token: string }> {
+export async function changePassword(userId: number, oldPassword: string, newPassword: string, sourceIp: string): Promise<{ token: string }> {
   const user = await getUser(userId);
   if (!user) throw new UnauthorizedError('用户不存在，请重新登录');
-  const attempt = await countPasswordAttempt(user.username);
+  const attempt = await countPasswordAttempt(user.username, sourceIp);
   if (!(await checkPassword(oldPassword, user.passwordHash))) throw new ValidationError('原密码错误', 'oldPassword');
   const [newHash] = await Promise.all([hashPassword(newPassword), attempt.giveBack()]);
   const version = await replacePassword(userId, user.passwordHash, newHash);

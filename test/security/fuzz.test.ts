@@ -34,7 +34,7 @@ async function victimSnapshot(): Promise<Snapshot> {
 }
 
 beforeAll(async () => {
-  stack = await startTestStack({ BCRYPT_COST: '4', LIMIT_LOGIN_FAILURES_MAX: '1000000' });
+  stack = await startTestStack({ BCRYPT_COST: '4', LIMIT_LOGIN_FAILURES_PER_ACCOUNT_MAX: '1000000' });
   api = new Api(stack.httpUrl);
   const [f, v, friend] = await Promise.all([api.newUser('fuzzer'), api.newUser('victim'), api.newUser('friend')]);
   fuzzer = f!;

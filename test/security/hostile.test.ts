@@ -61,3 +61,59 @@ describe('email and headers', () => {
     }
   });
 });
+
+describe('look-alike and invisible names', () => {
+  const register = (username: string, nickname = 'nick') => ctx.api.post('/user/register', { username, password: 'correct-horse-1', nickname });
+  const unique = () => Math.random().toString(36).slice(2, 8);
+
+  it('full-width and differently-cased forms of a taken username are the same username (NFKC + case folding)', async () => {
+    const base = `admin${unique()}`;
+    expect((await register(base)).status).toBe(201);
+    const fullWidth = [...base].map((c) => String.fromCodePoint(c.codePointAt(0)! + 0xfee0)).join('');
+    for (const lookAlike of [fullWidth, base.toUpperCase(), fullWidth.toUpperCase()]) {
+      expect(await register(lookAlike).then((r) => [r.status, r.body.code])).toEqual([409, 'USERNAME_TAKEN']);
+    }
+    // The owner signs in with any of the forms, as with the case-insensitive name before.
+    expect((await ctx.api.post('/user/login', { username: fullWidth, password: 'correct-horse-1' })).body.user.username).toBe(base);
+  });
+
+  it('refuses usernames mixing Latin with Cyrillic or Greek look-alikes', async () => {
+    for (const mixed of [`p\u0430ypal${unique()}`, `\u03bfpen${unique()}`]) {
+      expect(await register(mixed).then((r) => [r.status, r.body.field])).toEqual([400, 'username']);
+    }
+    expect((await register(`\u0438\u0432\u0430\u043d${unique().replace(/\d/g, '')}`)).status).toBe(400); // Cyrillic with the Latin suffix
+    expect((await register(`\u0438\u0432\u0430\u043d_${Date.now() % 100000}`)).status).toBe(201); // all Cyrillic (and digits) is fine
+  });
+
+  it.each([
+    ['HANGUL FILLER (an invisible username)', '\u3164'],
+    ['HANGUL CHOSEONG FILLER', '\u115F'],
+    ['HANGUL JUNGSEONG FILLER', '\u1160'],
+    ['HALFWIDTH HANGUL FILLER', '\uFFA0'],
+    ['zero-width space', 'ab\u200Bc'],
+    ['zero-width joiner', 'a\u200Dbc'],
+    ['right-to-left override', 'abc\u202Egpj'],
+    ['byte order mark', '\uFEFFabc'],
+  ])('refuses %s in usernames', async (_, bad) => {
+    expect(await register(bad + unique()).then((r) => [r.status, r.body.field])).toEqual([400, 'username']);
+  });
+
+  it.each([
+    ['right-to-left override', 'evil\u202Egnp.exe'],
+    ['left-to-right isolate', 'a\u2066b'],
+    ['zero-width space', 'ad\u200Bmin'],
+    ['word joiner', 'a\u2060b'],
+    ['soft hyphen', 'a\u00ADb'],
+    ['HANGUL FILLER', '\u3164'],
+    ['BRAILLE PATTERN BLANK', '\u2800\u2800'],
+    ['line separator', 'a\u2028b'],
+  ])('refuses %s in nicknames', async (_, bad) => {
+    expect(await register(`nick${unique()}`, bad).then((r) => [r.status, r.body.field])).toEqual([400, 'nickname']);
+  });
+
+  it('keeps accepting ordinary names in any script, emoji included', async () => {
+    for (const [username, nickname] of [[`zhang_${unique()}`, '张三 🐼'], [`مريم${Date.now() % 100000}`, 'مريم'], [`yamada.${unique()}`, '山田 太郎']]) {
+      expect((await register(username!, nickname)).status).toBe(201);
+    }
+  });
+});

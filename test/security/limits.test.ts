@@ -10,7 +10,8 @@ import type { LocalStack } from '../../infra/local/stack.ts';
  * 10^9 s, the current one ends in 2033) so no test straddles a window boundary and sees its counter reset.
  */
 const LONG_WINDOW = String(1_000_000_000);
-const LOGIN_FAILURES = 3;
+const LOGIN_FAILURES_PER_IP = 3;
+const LOGIN_FAILURES_PER_ACCOUNT = 6;
 const REGISTRATIONS_PER_IP = 3;
 const SENDS_PER_USER = 5;
 
@@ -18,8 +19,10 @@ let stack: LocalStack;
 let api: Api;
 beforeAll(async () => {
   stack = await startTestStack({
-    LIMIT_LOGIN_FAILURES_MAX: String(LOGIN_FAILURES),
-    LIMIT_LOGIN_FAILURES_WINDOW_SECONDS: LONG_WINDOW,
+    LIMIT_LOGIN_FAILURES_PER_IP_MAX: String(LOGIN_FAILURES_PER_IP),
+    LIMIT_LOGIN_FAILURES_PER_IP_WINDOW_SECONDS: LONG_WINDOW,
+    LIMIT_LOGIN_FAILURES_PER_ACCOUNT_MAX: String(LOGIN_FAILURES_PER_ACCOUNT),
+    LIMIT_LOGIN_FAILURES_PER_ACCOUNT_WINDOW_SECONDS: LONG_WINDOW,
     LIMIT_REGISTER_MAX: String(REGISTRATIONS_PER_IP),
     LIMIT_REGISTER_WINDOW_SECONDS: LONG_WINDOW,
     LIMIT_MESSAGE_SEND_MAX: String(SENDS_PER_USER),
@@ -29,14 +32,14 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   console.log(
-    `[limits] (test values) login failures/account=${LOGIN_FAILURES} registrations/IP=${REGISTRATIONS_PER_IP} sends/user=${SENDS_PER_USER} -> 429s=${figures.rateLimited} ` +
-      `(each with retry-after); oversized body -> 413s=${figures.tooLarge}; over-limit text/group/password -> 400s=${figures.refusedSizes}; refused sends stored=${figures.refusedStored}`,
+    `[limits] (test values) login failures/IP=${LOGIN_FAILURES_PER_IP} /account=${LOGIN_FAILURES_PER_ACCOUNT} registrations/IP=${REGISTRATIONS_PER_IP} sends/user=${SENDS_PER_USER} -> 429s=${figures.rateLimited} ` +
+      `(each with retry-after); oversized body -> 413s=${figures.tooLarge}; over-limit text/group/password -> 400s=${figures.refusedSizes}; refused sends stored=${figures.refusedStored}; password checks per window: ${JSON.stringify(figures.guesses)}`,
   );
   await stack?.stop();
 });
 
 /** What the suite saw, printed at the end. */
-const figures = { rateLimited: 0, tooLarge: 0, refusedSizes: 0, refusedStored: 0 };
+const figures = { rateLimited: 0, tooLarge: 0, refusedSizes: 0, refusedStored: 0, guesses: {} as Record<string, number> };
 
 /** Each user registers from its own loopback address, so the per-IP limit never gets in the way of setup. */
 let nextAddress = 10;
@@ -59,51 +62,99 @@ function expectRateLimited(res: { status: number; body: any; headers: Headers | 
   figures.rateLimited++;
 }
 
-describe('login: failures per account', () => {
-  it(`refuses every attempt, even the right password, after ${LOGIN_FAILURES} failures`, async () => {
-    const victim = await newUser('victim');
-    for (let i = 0; i < LOGIN_FAILURES; i++) {
-      expect((await api.post('/user/login', { username: victim.username, password: `guess-${i}-xxxx` })).status).toBe(401);
+/** Each test guesses from addresses of its own (127.0.<block>.x), so per-IP counts never carry over between tests. */
+let nextBlock = 20;
+const addresses = (count: number) => {
+  const block = nextBlock++;
+  return Array.from({ length: count }, (_, i) => `127.0.${block}.${i + 1}`);
+};
+const loginFrom = (address: string, username: string, password: string) => postFrom(stack.httpUrl, address, '/user/login', { username, password });
+
+/** Password checks an attacker gets in one window against one account: what the two limits allow together. */
+const guessesPerWindow = (ips: number, perIp: number, perAccount: number) => Math.min(ips * perIp, perAccount);
+
+/** Wrong guesses from each address in turn until every one is refused; how many got a password check (401). */
+async function guessFrom(ips: string[], username: string): Promise<number> {
+  let checked = 0;
+  for (const address of ips) {
+    for (let i = 0; ; i++) {
+      const res = await loginFrom(address, username, `guess-${i}-xxxx`);
+      if (res.status === 429) {
+        expectRateLimited(res);
+        break;
+      }
+      expect(res.status).toBe(401);
+      checked++;
     }
-    expectRateLimited(await api.post('/user/login', { username: victim.username, password: 'another-guess' }));
-    expectRateLimited(await api.post('/user/login', { username: victim.username.toUpperCase(), password: victim.password }));
-    // Other accounts are not affected, and tokens already issued keep working.
-    const bystander = await newUser('bystander');
-    expect((await api.post('/user/login', { username: bystander.username, password: bystander.password })).status).toBe(200);
-    expect((await api.get('/user/profile', victim.token)).status).toBe(200);
+  }
+  return checked;
+}
+
+describe('login: failures per source IP and per account', () => {
+  it('a stranger guessing from one address is stopped there, while the owner logs in from anywhere else', async () => {
+    const [victim, bystander] = await Promise.all([newUser('victim'), newUser('bystander')]);
+    const [attacker, ownerPhone] = addresses(2);
+    expect(await guessFrom([attacker!], victim.username)).toBe(LOGIN_FAILURES_PER_IP);
+    // The attacker's address is spent for every account, and even the right password gets no check from it.
+    expectRateLimited(await loginFrom(attacker!, bystander.username, bystander.password));
+    expectRateLimited(await loginFrom(attacker!, victim.username.toUpperCase(), victim.password));
+    // The owner, from an address the account never used, is not locked out; nor is a password change.
+    expect((await loginFrom(ownerPhone!, victim.username, victim.password)).status).toBe(200);
+    const changed = await postFrom(stack.httpUrl, ownerPhone!, '/user/password', { oldPassword: victim.password, newPassword: 'brand-new-pass' }, { token: victim.token });
+    expect(changed.status).toBe(200);
+  });
+
+  it('guesses from many addresses stop at the account ceiling; the owner\'s known address still gets in, a new one waits', async () => {
+    const victim = await newUser('distributed');
+    const [home, elsewhere] = addresses(2);
+    expect((await loginFrom(home!, victim.username, victim.password)).status).toBe(200);
+    const botnet = addresses(4);
+    const checked = await guessFrom(botnet, victim.username);
+    expect(checked).toBe(guessesPerWindow(botnet.length, LOGIN_FAILURES_PER_IP, LOGIN_FAILURES_PER_ACCOUNT));
+    expect(checked).toBe(LOGIN_FAILURES_PER_ACCOUNT);
+    expect((await loginFrom(home!, victim.username, victim.password)).status).toBe(200);
+    expectRateLimited(await loginFrom(elsewhere!, victim.username, victim.password));
+    figures.guesses = { oneIp: guessesPerWindow(1, LOGIN_FAILURES_PER_IP, LOGIN_FAILURES_PER_ACCOUNT), fourIps: checked };
+  });
+
+  it('measures guesses per window with 1 address: the per-IP limit', async () => {
+    const victim = await newUser('single');
+    expect(await guessFrom(addresses(1), victim.username)).toBe(guessesPerWindow(1, LOGIN_FAILURES_PER_IP, LOGIN_FAILURES_PER_ACCOUNT));
   });
 
   it('counts parallel guesses atomically: no more than the limit get a password check', async () => {
     const victim = await newUser('parallel');
-    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => api.post('/user/login', { username: victim.username, password: `parallel-${i}-xx` })));
+    const [address] = addresses(1);
+    const results = await Promise.all(Array.from({ length: 12 }, (_, i) => loginFrom(address!, victim.username, `parallel-${i}-xx`)));
     const statuses = results.map((r) => r.status).sort();
-    expect(statuses.filter((s) => s === 401)).toHaveLength(LOGIN_FAILURES);
-    expect(statuses.filter((s) => s === 429)).toHaveLength(12 - LOGIN_FAILURES);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(LOGIN_FAILURES_PER_IP);
+    expect(statuses.filter((s) => s === 429)).toHaveLength(12 - LOGIN_FAILURES_PER_IP);
   });
 
   it('does not count successful logins, and a success does not reset the failures', async () => {
     const user = await newUser('regular');
-    for (let i = 0; i < LOGIN_FAILURES + 2; i++) expect((await api.post('/user/login', { username: user.username, password: user.password })).status).toBe(200);
-    for (let i = 0; i < LOGIN_FAILURES - 1; i++) expect((await api.post('/user/login', { username: user.username, password: 'wrong-password' })).status).toBe(401);
-    expect((await api.post('/user/login', { username: user.username, password: user.password })).status).toBe(200);
-    expect((await api.post('/user/login', { username: user.username, password: 'wrong-password' })).status).toBe(401);
-    expectRateLimited(await api.post('/user/login', { username: user.username, password: user.password }));
+    const [address] = addresses(1);
+    for (let i = 0; i < LOGIN_FAILURES_PER_IP + 2; i++) expect((await loginFrom(address!, user.username, user.password)).status).toBe(200);
+    for (let i = 0; i < LOGIN_FAILURES_PER_IP - 1; i++) expect((await loginFrom(address!, user.username, 'wrong-password')).status).toBe(401);
+    expect((await loginFrom(address!, user.username, user.password)).status).toBe(200);
+    expect((await loginFrom(address!, user.username, 'wrong-password')).status).toBe(401);
+    expectRateLimited(await loginFrom(address!, user.username, user.password));
   });
 
-  it('limits unknown usernames the same way (the limit tells nothing about which accounts exist)', async () => {
+  it('limits unknown usernames the same way (the limits tell nothing about which accounts exist)', async () => {
     const ghost = `ghost_${randomBytes(4).toString('hex')}`;
-    for (let i = 0; i < LOGIN_FAILURES; i++) expect((await api.post('/user/login', { username: ghost, password: 'whatever-pass' })).status).toBe(401);
-    expectRateLimited(await api.post('/user/login', { username: ghost, password: 'whatever-pass' }));
+    expect(await guessFrom(addresses(3), ghost)).toBe(LOGIN_FAILURES_PER_ACCOUNT);
   });
 
-  it('counts wrong old passwords on POST /user/password against the account too', async () => {
+  it('counts wrong old passwords on POST /user/password too', async () => {
     const user = await newUser('stolen');
-    for (let i = 0; i < LOGIN_FAILURES; i++) {
-      const res = await api.post('/user/password', { oldPassword: `guess-${i}-xxxx`, newPassword: 'brand-new-pass' }, user.token);
+    const [address] = addresses(1);
+    for (let i = 0; i < LOGIN_FAILURES_PER_IP; i++) {
+      const res = await postFrom(stack.httpUrl, address!, '/user/password', { oldPassword: `guess-${i}-xxxx`, newPassword: 'brand-new-pass' }, { token: user.token });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ code: 'VALIDATION_FAILED', field: 'oldPassword' });
     }
-    expectRateLimited(await api.post('/user/password', { oldPassword: user.password, newPassword: 'brand-new-pass' }, user.token));
+    expectRateLimited(await postFrom(stack.httpUrl, address!, '/user/password', { oldPassword: user.password, newPassword: 'brand-new-pass' }, { token: user.token }));
   });
 });
 

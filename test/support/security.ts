@@ -39,12 +39,12 @@ export function tableAdmin(stack: LocalStack) {
 }
 
 /** A JSON POST from a chosen loopback address (127.0.0.0/8 all reach the gateway), to test per-IP limits. */
-export function postFrom(baseUrl: string, localAddress: string, path: string, body: unknown): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
+export function postFrom(baseUrl: string, localAddress: string, path: string, body: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: any; headers: Record<string, unknown> }> {
   const url = new URL(path, baseUrl);
   const payload = JSON.stringify(body);
   return new Promise((resolve, reject) => {
     const req = request(
-      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
+      { host: url.hostname, port: url.port, path: url.pathname, method: 'POST', localAddress, headers: { ...headers, 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) } },
       (res) => {
         const chunks: Buffer[] = [];
         res.on('data', (chunk: Buffer) => chunks.push(chunk));
