@@ -7,13 +7,23 @@ import * as schemas from './schemas.ts';
  * Adding an endpoint means one row here and one handler file in functions/.
  */
 export type Access = {
-  /** DynamoDB: 'read' (Get/Query/BatchGet) or 'readwrite' (also Put/Update/Delete/BatchWrite, for transactions too). */
+  /**
+   * DynamoDB: 'read' (Get/Query/BatchGet) or 'readwrite' (also Put/Update/Delete/BatchWrite, for transactions too).
+   * A route that only reads the table may still have side effects elsewhere (the bucket, pushes): see writesNothing.
+   */
   table: 'read' | 'readwrite';
   /** The image bucket. */
   bucket?: 'read' | 'readwrite';
   /** PostToConnection / GetConnection / DeleteConnection on the WebSocket API. */
   connections?: boolean;
 };
+
+/**
+ * Whether a route changes nothing anywhere: not the table (rate-limit counters included), not the bucket, and it
+ * pushes to no connection. Only such a route may run alongside the token-version check, with its result dropped when
+ * the check fails; every other route waits for the check, so a revoked token leaves no trace.
+ */
+export const writesNothing = (access: Access): boolean => access.table === 'read' && access.bucket !== 'readwrite' && !access.connections;
 
 export type HttpRoute = {
   kind: 'http';

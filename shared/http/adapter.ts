@@ -4,6 +4,7 @@ import { AppError, PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, Vali
 import { tokenFromHeaders, verifyToken, type TokenClaims } from '../auth/tokens.ts';
 import { checkTokenVersion } from '../auth/sessions.ts';
 import { LIMITS } from '../schemas.ts';
+import { writesNothing, type Access } from '../routes.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 import { API_SECURITY_HEADERS } from './security-headers.ts';
 
@@ -13,8 +14,8 @@ type Out<S> = S extends Schema ? z.output<S> : undefined;
 /** The part of a route-table row the adapter needs. */
 export type RouteSpec<B, Q, P, M extends boolean = false> = {
   auth: boolean;
-  /** Read-only routes run alongside the token-version check (their result is dropped if it fails). */
-  access?: { table: 'read' | 'readwrite' };
+  /** Routes that write nothing anywhere run alongside the token-version check (their result is dropped if it fails). */
+  access: Access;
   request?: { body?: B; query?: Q; params?: P; multipart?: M };
 };
 
@@ -65,8 +66,9 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
           request.userId = claims.userId;
           logger.appendKeys({ userId: claims.userId });
         }
-        // A revoked token (logged out, password changed, user gone) is refused. Routes that write wait for the check;
-        // read-only routes run alongside it so it adds no latency, and the check's 401 wins over whatever they returned.
+        // A revoked token (logged out, password changed, user gone) is refused. Routes with any side effect (table,
+        // bucket, pushes) wait for the check; routes that write nothing run alongside it so it adds no latency, and
+        // the check's 401 wins over whatever they returned.
         const versionCheck = claims ? checkTokenVersion(claims) : Promise.resolve();
         const work = (async () => {
           const form = isForm ? await parseForm(raw, contentType) : undefined;
@@ -80,7 +82,7 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
             query: query ? validate(query, event.queryStringParameters ?? {}, 'query') : undefined,
             params: params ? validate(params, event.pathParameters ?? {}, 'path') : undefined,
           } as RouteInput<B, Q, P, M>;
-          if (route.access?.table !== 'read') await versionCheck;
+          if (!writesNothing(route.access)) await versionCheck;
           return run(input);
         })();
         const [check, outcome] = await Promise.allSettled([versionCheck, work]);

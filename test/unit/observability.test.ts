@@ -54,7 +54,7 @@ describe('request logs', () => {
     const token = await modules.tokens.issueToken(4242, 0);
     modules.sessions.rememberTokenVersion(4242, 0); // the token is current (no table in a unit test)
     const password = 'a-password-in-the-body';
-    const handler = modules.adapter.httpRoute({ auth: true }, async () => ({ message: 'ok' }));
+    const handler = modules.adapter.httpRoute({ auth: true, access: { table: 'read' } }, async () => ({ message: 'ok' }));
     const context = lambdaContext('thing', 3000);
     const res = await handler(event({ token }, { password }), context);
     expect(res.statusCode).toBe(200);
@@ -76,7 +76,7 @@ describe('request logs', () => {
   it('do not leak keys from one invocation into the next', async () => {
     const token = await modules.tokens.issueToken(77, 0);
     modules.sessions.rememberTokenVersion(77, 0);
-    const handler = modules.adapter.httpRoute({ auth: true }, async () => ({ message: 'ok' }));
+    const handler = modules.adapter.httpRoute({ auth: true, access: { table: 'read' } }, async () => ({ message: 'ok' }));
     await handler(event({ token }), lambdaContext('thing', 3000));
     lines.length = 0;
     modules.observability.logger.info('between invocations');
@@ -86,7 +86,7 @@ describe('request logs', () => {
 
 describe('metrics (EMF)', () => {
   it('count auth failures, one EMF line per invocation', async () => {
-    const handler = modules.adapter.httpRoute({ auth: true }, async () => ({ message: 'ok' }));
+    const handler = modules.adapter.httpRoute({ auth: true, access: { table: 'read' } }, async () => ({ message: 'ok' }));
     const res = await handler(event({ token: 'not-a-jwt' }), lambdaContext('thing', 3000));
     expect(res.statusCode).toBe(401);
     expect(emfMetrics()).toEqual([['AuthFailures', 1]]);
