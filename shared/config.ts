@@ -68,6 +68,14 @@ function loadConfig() {
       register: limit('register', 'LIMIT_REGISTER', 20, 60 * 60),
       /** Messages sent per user (HTTP and WebSocket alike). */
       messageSend: limit('messageSend', 'LIMIT_MESSAGE_SEND', 120, 60),
+      /** `typing` frames per user: a client sends one every few seconds while typing; a flood fans out to every member. */
+      typing: limit('typing', 'LIMIT_TYPING', 20, 10),
+      /** `markRead` frames per user: one per message read is plenty; each costs reads and a push to every member. */
+      markRead: limit('markRead', 'LIMIT_MARK_READ', 60, 10),
+      /** WebSocket connections opened per user: reconnect storms and cap-eviction churn stop here. */
+      wsConnect: limit('wsConnect', 'LIMIT_WS_CONNECT', 30, 60),
+      /** Live WebSocket connections per user; the oldest is closed when a new one goes over (README, "Limits"). */
+      connectionsPerUser: positiveInt('LIMIT_CONNECTIONS_PER_USER', 10),
     }),
   });
 }

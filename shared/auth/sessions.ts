@@ -31,7 +31,17 @@ export function rememberTokenVersion(userId: number, version: number | undefined
 
 /** 401 unless the token's version is the user's current one; a user who no longer exists has none. */
 export async function checkTokenVersion(claims: TokenClaims): Promise<void> {
-  const version = await currentTokenVersion(claims.userId);
+  requireVersion(claims, await currentTokenVersion(claims.userId));
+}
+
+/** The same check against the table itself, strongly consistent, bypassing (and refreshing) the cache. */
+export async function checkTokenVersionNow(claims: TokenClaims): Promise<void> {
+  const version = await getTokenVersion(claims.userId, { consistent: true });
+  rememberTokenVersion(claims.userId, version);
+  requireVersion(claims, version);
+}
+
+function requireVersion(claims: TokenClaims, version: number | undefined): void {
   if (version === undefined) throw new UnauthorizedError('用户不存在，请重新登录');
   if (version !== claims.tokenVersion) throw new UnauthorizedError('登录已失效，请重新登录');
 }

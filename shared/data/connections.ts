@@ -1,4 +1,4 @@
-import { DeleteCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { db, TABLE } from './client.ts';
 import { batchGet, ifCondition } from './operations.ts';
 import type { Key } from './table.ts';
@@ -19,7 +19,11 @@ export const userConnectionsKey = (userId: number): Key => ({ PK: `USER#${userId
 
 const nowSeconds = () => Math.floor(Date.now() / 1000);
 
-export async function putConnection(userId: number, connectionId: string, connectedAt = new Date()): Promise<ConnectionRecord> {
+/** One of a user's own connections, with its expiry (connected CONNECTION_TTL_SECONDS before it). */
+export type OwnConnection = { connectionId: string; expiresAt: number };
+
+/** Registers the connection; returns the user's other unexpired connections (for the per-user cap). */
+export async function putConnection(userId: number, connectionId: string, connectedAt = new Date()): Promise<OwnConnection[]> {
   const record: ConnectionRecord = { connectionId, userId, connectedAt: connectedAt.toISOString(), expiresAt: Math.floor(connectedAt.getTime() / 1000) + CONNECTION_TTL_SECONDS };
   const [, listed] = await Promise.all([
     db.send(new PutCommand({ TableName: TABLE, Item: { ...connectionKey(connectionId), ...record } })),
@@ -28,7 +32,21 @@ export async function putConnection(userId: number, connectionId: string, connec
   // Entries whose $disconnect never came are dropped here, so the map stays as small as the user's real devices.
   const expired = Object.entries(listed).filter(([, expiresAt]) => expiresAt <= nowSeconds()).map(([id]) => id);
   if (expired.length) await removeFromUserMap(userId, expired);
-  return record;
+  return unexpired(listed).filter((own) => own.connectionId !== connectionId);
+}
+
+/**
+ * The user's own unexpired connections, read strongly consistently: closing every session after a revocation must
+ * see every registration that finished before the revocation (see shared/domain/sessions.ts).
+ */
+export async function listOwnConnections(userId: number): Promise<OwnConnection[]> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: userConnectionsKey(userId), ConsistentRead: true }));
+  return unexpired((Item?.connections ?? {}) as Record<string, number>);
+}
+
+function unexpired(connections: Record<string, number>): OwnConnection[] {
+  const now = nowSeconds();
+  return Object.entries(connections).filter(([, expiresAt]) => expiresAt > now).map(([connectionId, expiresAt]) => ({ connectionId, expiresAt }));
 }
 
 /**

@@ -57,9 +57,12 @@ export async function getUsers(ids: readonly number[]): Promise<Map<number, User
   return new Map(items.map((user) => [user.id, user]));
 }
 
-/** The user's current token version (read on every authenticated request, so only that attribute); undefined when the user is gone. */
-export async function getTokenVersion(id: number): Promise<number | undefined> {
-  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: userKey(id), ProjectionExpression: 'tokenVersion' }));
+/**
+ * The user's current token version (read on every authenticated request, so only that attribute); undefined when
+ * the user is gone. `consistent` where a race with a revocation must be decided (a WebSocket $connect).
+ */
+export async function getTokenVersion(id: number, { consistent = false } = {}): Promise<number | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: userKey(id), ProjectionExpression: 'tokenVersion', ConsistentRead: consistent }));
   return Item ? ((Item.tokenVersion as number | undefined) ?? 0) : undefined;
 }
 

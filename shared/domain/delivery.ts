@@ -3,7 +3,7 @@ import { logger } from '../observability.ts';
 import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
 import { advanceReadMarker } from '../data/conversations.ts';
 import { countUnreadAfter, getMessage, markReceived, type MessageRecord } from '../data/messages.ts';
-import { disconnect, push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
+import { push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
 import { resolveAudience } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { headImage } from '../data/images.ts';
@@ -75,18 +75,6 @@ export async function typing(userId: number, conversationId: number): Promise<vo
   const audience = await resolveAudience(userId, conversationId);
   const connections = await listConnections(audience.visibleTo.filter((id) => id !== userId));
   await broadcast(connections, () => ({ event: 'typing', conversationId, userId }));
-}
-
-/**
- * Closes every open connection of a user whose tokens were just revoked (logout everywhere, password change): a
- * socket opened with an old token must not outlive it. Closing runs $disconnect, which removes the records; a
- * connection already gone has its records removed here.
- */
-export async function closeConnections(userId: number): Promise<void> {
-  const connections = await listConnections([userId]);
-  await Promise.all(connections.map(async ({ connectionId }) => {
-    if ((await disconnect(connectionId)) === 'gone') await deleteConnection(userId, connectionId);
-  }));
 }
 
 /**

@@ -9,7 +9,7 @@ import { consume, type Reservation } from './limits.ts';
 import { isContact } from '../data/contacts.ts';
 import { isKnownSource, rememberSource } from '../data/login-sources.ts';
 import { canonicalUsername } from '../names.ts';
-import { closeConnections } from './delivery.ts';
+import { closeSessions } from './sessions.ts';
 import { logger } from '../observability.ts';
 
 /** What any signed-in user may see of a user (the seed's User model, without the password). */
@@ -99,7 +99,7 @@ export async function logoutEverywhere(userId: number): Promise<void> {
   const version = await bumpTokenVersion(userId);
   if (version === undefined) throw new UnauthorizedError('用户不存在，请重新登录');
   rememberTokenVersion(userId, version);
-  await closeConnections(userId);
+  await closeSessions(userId);
 }
 
 /**
@@ -118,7 +118,7 @@ export async function changePassword(userId: number, oldPassword: string, newPas
   rememberTokenVersion(userId, version);
   // The change is made: the caller must get the new token even if closing the old sockets fails (their tokens are
   // revoked already; a retry could not help, the old password no longer matches). Logout instead fails, to be retried.
-  const closed = closeConnections(userId).catch((error: Error) => logger.warn('connections not closed after a password change', { error: error.name }));
+  const closed = closeSessions(userId).catch((error: Error) => logger.warn('connections not closed after a password change', { error: error.name }));
   const [token] = await Promise.all([issueToken(userId, version), closed]);
   return { token };
 }

@@ -1,20 +1,21 @@
 import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyWebsocketEventV2WithRequestContext, APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult, Context } from 'aws-lambda';
 import type { z } from 'zod';
 import { STATUS_BY_CODE, UnauthorizedError, toAppError } from '../errors.ts';
-import { verifyToken } from '../auth/tokens.ts';
+import { verifyToken, type TokenClaims } from '../auth/tokens.ts';
 import { checkTokenVersion } from '../auth/sessions.ts';
 import { parseJson, validate } from '../http/adapter.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
-import { push } from './push.ts';
+import { disconnect, push } from './push.ts';
 
 /** What the $connect authorizer hands API Gateway, which passes it on in every later event of the connection. */
-export type AuthorizerContext = { principalId?: string; userId?: number | string };
+export type AuthorizerContext = { principalId?: string; userId?: number | string; tokenVersion?: number | string };
 
 export type WsEvent = APIGatewayProxyWebsocketEventV2WithRequestContext<APIGatewayEventWebsocketRequestContextV2 & { authorizer?: AuthorizerContext }>;
 export type WsResult = { statusCode: number; body?: string };
 
 type Schema = z.ZodType;
-export type WsInput<B> = { userId: number; connectionId: string; body: B extends Schema ? z.output<B> : undefined; event: WsEvent };
+/** `caller` is who the $connect authorizer let in, with the token generation the connection was opened with. */
+export type WsInput<B> = { userId: number; caller: TokenClaims; connectionId: string; body: B extends Schema ? z.output<B> : undefined; event: WsEvent };
 
 /**
  * The Lambda REQUEST authorizer of $connect: verifies the `?token=` JWT. Throwing 'Unauthorized' is how API
@@ -28,11 +29,12 @@ export function wsAuthorizer() {
         if (!token) throw new UnauthorizedError();
         const claims = await verifyToken(token);
         await checkTokenVersion(claims); // a logged-out, password-changed or deleted user's token cannot connect
-        const { userId } = claims;
+        const { userId, tokenVersion } = claims;
         return {
           principalId: String(userId),
           policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: event.methodArn }] },
-          context: { userId },
+          // The generation travels with the connection: every later frame is checked against the current one.
+          context: { userId, tokenVersion },
         };
       } catch (error) {
         if (error instanceof UnauthorizedError) {
@@ -48,7 +50,8 @@ export function wsAuthorizer() {
 /**
  * Wraps a WebSocket route's logic as a Lambda handler: identifies the caller from the authorizer's context,
  * parses and validates the frame with the route's schema, and turns any error into an
- * `{"event":"error","code","message"}` frame pushed back to the caller (the connection stays open). On $connect
+ * `{"event":"error","code","message"}` frame pushed back to the caller (the connection stays open, unless the
+ * token generation it was opened with is revoked: then it is closed after the error frame). On $connect
  * a non-2xx status refuses the connection.
  */
 export function wsRoute<B extends Schema | undefined = undefined>(route: { routeKey: string; request?: { body?: B } }, run: (input: WsInput<B>) => Promise<void>) {
@@ -59,11 +62,23 @@ export function wsRoute<B extends Schema | undefined = undefined>(route: { route
       let frame: Record<string, unknown> = {};
       let userId: number | undefined;
       try {
-        userId = callerId(event);
-        if (eventType === 'MESSAGE') frame = parseJson(Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')) as Record<string, unknown>;
-        const schema = route.request?.body;
-        const body = (schema ? validate(schema, frame, 'body') : undefined) as WsInput<B>['body'];
-        await run({ userId, connectionId, body, event });
+        const claims = caller(event);
+        userId = claims.userId;
+        // Every frame is served only while the connection's token generation is the user's current one. Every
+        // action answers or pushes (a side effect), so the check comes first: a cached read, ≤ 5 s old in other
+        // containers (README, "Revocation").
+        // The frame is parsed while the check runs; the check's 401 wins over a malformed frame.
+        const [check, parsed] = await Promise.allSettled([
+          eventType === 'MESSAGE' ? checkTokenVersion(claims) : undefined,
+          (async () => {
+            if (eventType === 'MESSAGE') frame = parseJson(Buffer.from(event.body ?? '', event.isBase64Encoded ? 'base64' : 'utf8')) as Record<string, unknown>;
+            const schema = route.request?.body;
+            return (schema ? validate(schema, frame, 'body') : undefined) as WsInput<B>['body'];
+          })(),
+        ]);
+        if (check.status === 'rejected') throw check.reason;
+        if (parsed.status === 'rejected') throw parsed.reason;
+        await run({ userId, caller: claims, connectionId, body: parsed.value, event });
         logger.info('ws request', { route: route.routeKey, userId, connectionId, latencyMs: Date.now() - started, requestId: event.requestContext.requestId });
         return { statusCode: 200 };
       } catch (thrown) {
@@ -76,17 +91,23 @@ export function wsRoute<B extends Schema | undefined = undefined>(route: { route
             ...(typeof frame.action === 'string' ? { action: frame.action.slice(0, 64) } : {}),
             ...(typeof frame.clientMessageId === 'string' ? { clientMessageId: frame.clientMessageId.slice(0, 64) } : {}),
           };
-          await push(connectionId, { event: 'error', code: error.code, message: error.message, ...correlation });
+          await push(connectionId, { event: 'error', code: error.code, message: error.message, ...correlation, ...(typeof error.details?.retryAfter === 'number' ? { retryAfter: error.details.retryAfter } : {}) });
+          // A connection of a revoked generation (or a deleted user) is closed after its answer: it serves nothing more.
+          if (error.code === 'UNAUTHORIZED') await disconnect(connectionId);
         }
         return { statusCode: status, body: JSON.stringify({ success: false, code: error.code, message: error.message }) };
       }
     });
 }
 
-/** The user the $connect authorizer let in; API Gateway repeats its context on every event of the connection. */
-function callerId(event: WsEvent): number {
-  const raw = event.requestContext.authorizer?.userId ?? event.requestContext.authorizer?.principalId;
-  const userId = Number(raw);
-  if (!Number.isSafeInteger(userId) || userId <= 0) throw new UnauthorizedError();
-  return userId;
+/**
+ * The user the $connect authorizer let in and their token generation; API Gateway repeats its context (values as
+ * strings) on every event of the connection.
+ */
+function caller(event: WsEvent): TokenClaims {
+  const context = event.requestContext.authorizer;
+  const userId = Number(context?.userId ?? context?.principalId);
+  const tokenVersion = Number(context?.tokenVersion);
+  if (!Number.isSafeInteger(userId) || userId <= 0 || !Number.isSafeInteger(tokenVersion)) throw new UnauthorizedError();
+  return { userId, tokenVersion };
 }

@@ -23,7 +23,7 @@ export type ServerFrame =
   | { event: 'read'; conversationId: number; userId: number; messageId: number }
   | { event: 'typing'; conversationId: number; userId: number }
   | { event: 'pong' }
-  | { event: 'error'; code: string; message: string; action?: string; clientMessageId?: string };
+  | { event: 'error'; code: string; message: string; action?: string; clientMessageId?: string; retryAfter?: number };
 
 export async function push(connectionId: string, frame: ServerFrame): Promise<PushOutcome> {
   try {

@@ -43,7 +43,8 @@ export function httpEvent({ route, path, token, body }: BenchRequest): APIGatewa
 }
 
 /**
- * A WebSocket API event as API Gateway sends it after the $connect authorizer let the user in (its context rides on
+ * A WebSocket API event as API Gateway sends it after the $connect authorizer let the user in (its context, values
+ * stringified, with the fixtures' token generation 0, rides on
  * every event), or, for the authorizer itself, the REQUEST authorizer event with `?token=`.
  */
 export type BenchWsRequest = { route: WsRoute; userId: number; token: string; connectionId: string; frame?: Record<string, unknown> };
@@ -65,7 +66,7 @@ export function wsEvent({ route, userId, token, connectionId, frame }: BenchWsRe
     connectionId,
     apiId: 'bench',
     identity: { sourceIp: '127.0.0.1', userAgent: 'bench' },
-    ...(authorizer ? {} : { authorizer: { principalId: String(userId), userId } }),
+    ...(authorizer ? {} : { authorizer: { principalId: String(userId), userId: String(userId), tokenVersion: '0' } }),
   };
   if (authorizer) return { type: 'REQUEST', methodArn: 'arn:aws:execute-api:local:000000000000:bench/bench/$connect', headers: {}, queryStringParameters: { token }, stageVariables: {}, requestContext };
   return { requestContext, isBase64Encoded: false, ...(frame ? { body: JSON.stringify(frame) } : {}) };
