@@ -92,8 +92,8 @@ export const WS = {
   disconnect: ws({ name: 'wsDisconnect', routeKey: '$disconnect', entry: 'functions/ws-disconnect.ts', access: { table: 'readwrite' }, summary: '断开连接（删除连接记录）' }),
   fallback: ws({ name: 'wsDefault', routeKey: '$default', entry: 'functions/ws-default.ts', access: pushes, summary: '未知 action：回复错误帧' }),
   sendMessage: ws({ name: 'wsSendMessage', routeKey: 'sendMessage', entry: 'functions/ws-send-message.ts', access: { table: 'readwrite', bucket: 'read', connections: true }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
-  markRead: ws({ name: 'wsMarkRead', routeKey: 'markRead', entry: 'functions/ws-mark-read.ts', access: { table: 'readwrite', connections: true }, summary: '标记已读', request: { body: schemas.markReadBody } }),
-  typing: ws({ name: 'wsTyping', routeKey: 'typing', entry: 'functions/ws-typing.ts', access: pushes, summary: '正在输入', request: { body: schemas.typingBody } }),
+  markRead: ws({ name: 'wsMarkRead', routeKey: 'markRead', entry: 'functions/ws-mark-read.ts', access: { table: 'readwrite', connections: true }, summary: '标记已读（每用户限频）', request: { body: schemas.markReadBody } }),
+  typing: ws({ name: 'wsTyping', routeKey: 'typing', entry: 'functions/ws-typing.ts', access: { table: 'readwrite', connections: true }, summary: '正在输入（每用户限频）', request: { body: schemas.typingBody } }),
   ping: ws({ name: 'wsPing', routeKey: 'ping', entry: 'functions/ws-ping.ts', access: pushes, summary: '心跳' }),
 };
 

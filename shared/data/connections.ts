@@ -25,9 +25,11 @@ export type OwnConnection = { connectionId: string; expiresAt: number };
 /** Registers the connection; returns the user's other unexpired connections (for the per-user cap). */
 export async function putConnection(userId: number, connectionId: string, connectedAt = new Date()): Promise<OwnConnection[]> {
   const record: ConnectionRecord = { connectionId, userId, connectedAt: connectedAt.toISOString(), expiresAt: Math.floor(connectedAt.getTime() / 1000) + CONNECTION_TTL_SECONDS };
+  // The map entry keeps milliseconds (the item's TTL needs whole seconds): it orders a user's connections by age.
+  const entryExpiresAt = connectedAt.getTime() / 1000 + CONNECTION_TTL_SECONDS;
   const [, listed] = await Promise.all([
     db.send(new PutCommand({ TableName: TABLE, Item: { ...connectionKey(connectionId), ...record } })),
-    addToUserMap(userId, connectionId, record.expiresAt),
+    addToUserMap(userId, connectionId, entryExpiresAt, record.expiresAt),
   ]);
   // Entries whose $disconnect never came are dropped here, so the map stays as small as the user's real devices.
   const expired = Object.entries(listed).filter(([, expiresAt]) => expiresAt <= nowSeconds()).map(([id]) => id);
@@ -54,15 +56,15 @@ function unexpired(connections: Record<string, number>): OwnConnection[] {
  * in case two devices connect at once). The item's own expiry follows its newest entry: once every connection
  * has expired, TTL deletes the item.
  */
-async function addToUserMap(userId: number, connectionId: string, expiresAt: number): Promise<Record<string, number>> {
+async function addToUserMap(userId: number, connectionId: string, entryExpiresAt: number, expiresAt: number): Promise<Record<string, number>> {
   for (;;) {
     const added = await ifCondition(db.send(new UpdateCommand({
       TableName: TABLE,
       Key: userConnectionsKey(userId),
-      UpdateExpression: 'SET #conns.#id = :exp, expiresAt = :exp',
+      UpdateExpression: 'SET #conns.#id = :entry, expiresAt = :exp',
       ConditionExpression: 'attribute_exists(#conns)',
       ExpressionAttributeNames: { '#conns': 'connections', '#id': connectionId },
-      ExpressionAttributeValues: { ':exp': expiresAt },
+      ExpressionAttributeValues: { ':entry': entryExpiresAt, ':exp': expiresAt },
       ReturnValues: 'ALL_NEW',
     })));
     if (added) return (added.Attributes?.connections ?? {}) as Record<string, number>;
@@ -72,9 +74,9 @@ async function addToUserMap(userId: number, connectionId: string, expiresAt: num
       UpdateExpression: 'SET #conns = :map, userId = :user, expiresAt = :exp',
       ConditionExpression: 'attribute_not_exists(#conns)',
       ExpressionAttributeNames: { '#conns': 'connections' },
-      ExpressionAttributeValues: { ':map': { [connectionId]: expiresAt }, ':user': userId, ':exp': expiresAt },
+      ExpressionAttributeValues: { ':map': { [connectionId]: entryExpiresAt }, ':user': userId, ':exp': expiresAt },
     })));
-    if (created) return { [connectionId]: expiresAt };
+    if (created) return { [connectionId]: entryExpiresAt };
     // Another device created the map first: add the entry to theirs.
   }
 }

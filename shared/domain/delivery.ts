@@ -60,6 +60,7 @@ function unlisted(error: Error): undefined {
  * conversation's message count minus the unread messages after the marker, which is what `unread` in getlist subtracts.
  */
 export async function markRead(userId: number, conversationId: number, messageId: number): Promise<void> {
+  await consume(config.limits.markRead, String(userId)); // first: a refused frame of a flood costs one counter write, no reads
   const [audience, message, unreadAfter] = await Promise.all([resolveAudience(userId, conversationId), getMessage(conversationId, messageId), countUnreadAfter(conversationId, messageId, userId)]);
   if (!message) throw new NotFoundError('消息不存在');
   const [moved, connections] = await Promise.all([
@@ -72,6 +73,7 @@ export async function markRead(userId: number, conversationId: number, messageId
 
 /** Typing reaches the other members' connections (not those who block the typist) and is never stored. */
 export async function typing(userId: number, conversationId: number): Promise<void> {
+  await consume(config.limits.typing, String(userId)); // first: a refused frame of a flood costs one counter write, no reads
   const audience = await resolveAudience(userId, conversationId);
   const connections = await listConnections(audience.visibleTo.filter((id) => id !== userId));
   await broadcast(connections, () => ({ event: 'typing', conversationId, userId }));

@@ -8,13 +8,54 @@ export type Reservation = { giveBack: () => Promise<void> };
 /**
  * Counts one event for `subject` under `policy`, or throws 429 RATE_LIMITED with the seconds until the window ends.
  * Callers start it in parallel with their own reads, so it costs no extra round trip of latency.
+ *
+ * The table holds the count (so a limit holds across containers), but a flood must not reach it: hundreds of
+ * conditional updates of one counter item at once would queue on that item (DynamoDB takes about 1,000 writes/s per
+ * key) and time out everyone else's. So each container also remembers what it has counted itself in the window: once
+ * it has `max` events counted or on their way for a subject, the table could only refuse, and it refuses at once.
  */
 export async function consume(policy: LimitPolicy, subject: string): Promise<Reservation> {
   const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
-  if (!(await countIfBelow(window, policy.max))) throw new RateLimitedError(secondsLeft(window));
-  return { giveBack: () => uncount(window) };
+  const local = localCount(window);
+  if (local.full || local.counted >= policy.max) throw new RateLimitedError(secondsLeft(window));
+  local.counted++;
+  let counted: boolean;
+  try {
+    counted = await countIfBelow(window, policy.max);
+  } catch (error) {
+    local.counted--;
+    throw error;
+  }
+  if (!counted) {
+    local.full = true; // counts only grow within a window (a give-back aside): it stays refused until the window ends
+    local.counted--;
+    throw new RateLimitedError(secondsLeft(window));
+  }
+  return {
+    giveBack: async () => {
+      local.counted--;
+      local.full = false;
+      await uncount(window);
+    },
+  };
 }
 
 function secondsLeft(window: Window): number {
   return Math.max(1, Math.ceil(window.start + window.seconds - Date.now() / 1000));
+}
+
+/** What this container counted per subject and window. Bounded: cleared when large (the table stays the truth). */
+type LocalCount = { counted: number; full: boolean };
+const localCounts = new Map<string, LocalCount>();
+const MAX_LOCAL_COUNTS = 50_000;
+
+function localCount(window: Window): LocalCount {
+  const key = `${window.scope}#${window.start}`;
+  let entry = localCounts.get(key);
+  if (!entry) {
+    if (localCounts.size >= MAX_LOCAL_COUNTS) localCounts.clear();
+    entry = { counted: 0, full: false };
+    localCounts.set(key, entry);
+  }
+  return entry;
 }
