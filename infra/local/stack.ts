@@ -82,7 +82,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let wsUrl: string | null = null;
   const site = staticSite({ config: () => ({ apiUrl: '', wsUrl }) });
   const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra ?? site });
-  const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits });
+  const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits, credentials: S3RVER_CREDENTIALS });
   wsUrl = ws.url;
 
   return {

@@ -6,6 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wsRoutes, type WsRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
+import { verifySigV4, type Credentials } from './sigv4.ts';
 
 /**
  * A local stand-in for an API Gateway WebSocket API: runs the $connect authorizer and routes, selects routes by
@@ -58,7 +59,8 @@ export const LOCAL_STAGE = 'local';
 
 type Handlers = { routes: Map<string, { row: WsRoute; handler: LambdaHandler }>; authorizer?: { name: string; handler: LambdaHandler } };
 
-export async function startWsGateway(options: { port: number; host?: string; stage?: string; limits?: Partial<WsLimits> }): Promise<WsGateway> {
+/** `credentials`: the one key pair whose SigV4 signatures @connections accepts (the handlers' AWS credentials). */
+export async function startWsGateway(options: { port: number; host?: string; stage?: string; limits?: Partial<WsLimits>; credentials: Credentials }): Promise<WsGateway> {
   const limits = { ...API_GATEWAY_LIMITS, ...options.limits };
   const stage = options.stage ?? LOCAL_STAGE;
   const handlers = await loadHandlers();
@@ -240,18 +242,24 @@ export async function startWsGateway(options: { port: number; host?: string; sta
     connection.socket.send(JSON.stringify(frame));
   }
 
-  /** POST /{stage}/@connections/{id} pushes, GET describes, DELETE closes; 410 GoneException for unknown ids. */
+  /**
+   * POST /{stage}/@connections/{id} pushes, GET describes, DELETE closes; 410 GoneException for unknown ids. As on
+   * AWS, only SigV4-signed requests with the stack's credentials are served (403 otherwise), and a body over the
+   * message limit is refused with 413 before it is read (a huge POST cannot fill the process's memory).
+   */
   async function managementApi(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const match = /^\/([^/]+)\/@connections\/([^/?]+)$/.exec(new URL(req.url ?? '/', 'http://local').pathname);
     if (!match || match[1] !== stage) return sendJson(res, 404, { message: 'Not Found' });
     const connectionId = decodeURIComponent(match[2]!);
-    const body = await readBody(req);
+    const body = await readBody(req, limits.maxMessageBytes);
+    if (!body) return tooLarge(req, res);
+    const refusal = await verifySigV4(req, body, options.credentials, 'execute-api');
+    if (refusal) return sendJson(res, refusal.status, { message: refusal.message }, refusal.type);
     const connection = connections.get(connectionId);
     if (req.method === 'POST') controls.emit('push', connectionId);
     if (stalled.has(connectionId)) return; // never answers: the caller's timeout has to end it
     if (!connection || connection.socket.readyState !== connection.socket.OPEN) return sendJson(res, 410, { message: null }, 'GoneException');
     if (req.method === 'POST') {
-      if (body.length > limits.maxMessageBytes) return sendJson(res, 413, { message: 'Message too long' }, 'PayloadTooLargeException');
       await new Promise<void>((resolve, reject) => connection.socket.send(body.toString('utf8'), (error) => (error ? reject(error) : resolve())));
       return sendJson(res, 200, undefined);
     }
@@ -303,11 +311,27 @@ function sendJson(res: ServerResponse, status: number, body: unknown, errorType?
   res.end(body === undefined ? undefined : JSON.stringify(body));
 }
 
-function readBody(req: IncomingMessage): Promise<Buffer> {
+/** The body, or undefined as soon as it is known to exceed maxBytes (by its content-length, or while it streams). */
+function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
+  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.resolve(undefined);
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > maxBytes) {
+        req.removeAllListeners('data');
+        resolve(undefined);
+      } else chunks.push(chunk);
+    });
     req.on('end', () => resolve(Buffer.concat(chunks)));
     req.on('error', reject);
   });
+}
+
+/** 413 as API Gateway answers it; the rest of the body is not read, and the connection is closed after the answer. */
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('connection', 'close');
+  sendJson(res, 413, { message: 'Request Entity Too Large' }, 'PayloadTooLargeException');
+  res.on('finish', () => req.destroy());
 }

@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { request } from 'node:http';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { Sha256 } from '@smithy/core/checksum';
+import { HttpRequest } from '@smithy/core/transport';
+import { S3RVER_CREDENTIALS } from '../../infra/local/s3-local.ts';
 import { useStack } from '../support/context.ts';
 import { WsClient, isEvent } from '../support/ws-client.ts';
 
@@ -115,5 +120,52 @@ describe('look-alike and invisible names', () => {
     for (const [username, nickname] of [[`zhang_${unique()}`, '张三 🐼'], [`مريم${Date.now() % 100000}`, 'مريم'], [`yamada.${unique()}`, '山田 太郎']]) {
       expect((await register(username!, nickname)).status).toBe(201);
     }
+  });
+});
+
+describe('@connections is as strict as AWS', () => {
+  const callbackUrl = () => process.env.WS_CALLBACK_URL!;
+  async function signed(method: string, connectionId: string, body: string, credentials: { accessKeyId: string; secretAccessKey: string } = S3RVER_CREDENTIALS) {
+    const url = new URL(`${callbackUrl()}/@connections/${encodeURIComponent(connectionId)}`);
+    const signer = new SignatureV4({ credentials, region: 'us-east-1', service: 'execute-api', sha256: Sha256 });
+    const request = await signer.sign(new HttpRequest({ method, protocol: 'http:', hostname: url.hostname, port: Number(url.port), path: url.pathname, headers: { host: url.host, 'content-type': 'application/json' }, body }));
+    return fetch(url, { method, headers: request.headers as Record<string, string>, body: method === 'POST' ? body : undefined });
+  }
+
+  it('pushes only with a valid SigV4 signature of the stack\'s credentials: unsigned and wrongly signed calls get 403', async () => {
+    const victim = await ctx.api.newUser('victim');
+    const socket = await WsClient.connect(ctx.stack.wsUrl, victim.token);
+    const [connectionId] = ctx.stack.ws.connectionIds(victim.id);
+    const forged = JSON.stringify({ event: 'message', message: { content: 'forged' } });
+    const unsigned = await fetch(`${callbackUrl()}/@connections/${encodeURIComponent(connectionId!)}`, { method: 'POST', body: forged });
+    expect([unsigned.status, unsigned.headers.get('x-amzn-errortype')]).toEqual([403, 'MissingAuthenticationTokenException']);
+    const wrongSecret = await signed('POST', connectionId!, forged, { accessKeyId: S3RVER_CREDENTIALS.accessKeyId, secretAccessKey: 'guessed' });
+    expect([wrongSecret.status, wrongSecret.headers.get('x-amzn-errortype')]).toEqual([403, 'InvalidSignatureException']);
+    const wrongKey = await signed('DELETE', connectionId!, '', { accessKeyId: 'AKIAOTHER', secretAccessKey: 'x' });
+    expect(wrongKey.status).toBe(403);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(socket.frames).toEqual([]);
+    expect((await signed('POST', connectionId!, JSON.stringify({ event: 'pong' }))).status).toBe(200);
+    expect(await socket.waitFor(isEvent('pong'))).toHaveLength(1);
+    await socket.close();
+  });
+
+  it('refuses bodies over 128 KB with 413 before reading them: a 400 MB POST neither succeeds nor fills the memory', async () => {
+    const user = await ctx.api.newUser('big');
+    const socket = await WsClient.connect(ctx.stack.wsUrl, user.token);
+    const [connectionId] = ctx.stack.ws.connectionIds(user.id);
+    const tooBig = await signed('POST', connectionId!, 'x'.repeat(128 * 1024 + 1));
+    expect([tooBig.status, tooBig.headers.get('x-amzn-errortype')]).toEqual([413, 'PayloadTooLargeException']);
+    const before = process.memoryUsage().rss;
+    const huge = await new Promise<number>((resolve, reject) => {
+      const url = new URL(`${callbackUrl()}/@connections/${encodeURIComponent(connectionId!)}`);
+      const req = request({ host: url.hostname, port: url.port, path: url.pathname, method: 'POST', headers: { 'content-length': 400 * 1024 * 1024 } }, (res) => resolve(res.statusCode ?? 0));
+      req.on('error', reject);
+      req.write(Buffer.alloc(1024 * 1024)); // the first megabyte; the gateway answers without waiting for the rest
+    });
+    expect(huge).toBe(413);
+    expect(process.memoryUsage().rss - before).toBeLessThan(100 * 1024 * 1024);
+    expect(await socket.request({ action: 'ping' }, isEvent('pong'))).toEqual({ event: 'pong' });
+    await socket.close();
   });
 });

@@ -56,7 +56,8 @@ function forward(req: IncomingMessage, res: ServerResponse, origin: string | und
     return;
   }
   const target = new URL(req.url ?? '/', origin);
-  const upstream = request(target, { method: req.method, headers: { ...req.headers, host: target.host } }, (answer) => {
+  // The Host header is passed on unchanged: it is signed (SigV4), and @connections checks the signature.
+  const upstream = request(target, { method: req.method, headers: req.headers }, (answer) => {
     res.writeHead(answer.statusCode ?? 502, answer.headers);
     answer.pipe(res);
   });
