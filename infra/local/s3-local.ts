@@ -2,10 +2,12 @@ import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import S3rver from 's3rver';
+import { startS3Guard } from './s3-guard.ts';
 
 /**
  * The local stand-in for the image bucket: s3rver on loopback, with the bucket created at start and a CORS
- * configuration that lets a browser page on any local origin upload with the presigned POST and show the images.
+ * configuration that lets a browser page on any local origin upload with the presigned POST and show the images,
+ * behind a front that refuses what the private AWS bucket refuses (infra/local/s3-guard.ts).
  */
 export type S3Local = { endpoint: string; bucketName: string; stop: () => Promise<void> };
 
@@ -39,10 +41,13 @@ export async function startS3Local(options: { port: number; bucketName: string; 
     configureBuckets: [{ name: options.bucketName, configs: [CORS_CONFIGURATION] }],
   });
   const { port } = await server.run();
+  // The handlers and clients reach the bucket only through the verifying front (options.port is s3rver's own).
+  const front = await startS3Guard({ upstream: `http://127.0.0.1:${port}`, bucketName: options.bucketName, credentials: S3RVER_CREDENTIALS });
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: front.endpoint,
     bucketName: options.bucketName,
     stop: async () => {
+      await front.stop();
       await server.close();
       if (!options.dataDir) rmSync(directory, { recursive: true, force: true });
     },

@@ -7,6 +7,7 @@ import { WebSocketServer, type RawData, type WebSocket } from 'ws';
 import { wsRoutes, type WsRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
 import { verifySigV4, type Credentials } from './sigv4.ts';
+import { readBodyAtMost } from './http-body.ts';
 
 /**
  * A local stand-in for an API Gateway WebSocket API: runs the $connect authorizer and routes, selects routes by
@@ -251,7 +252,7 @@ export async function startWsGateway(options: { port: number; host?: string; sta
     const match = /^\/([^/]+)\/@connections\/([^/?]+)$/.exec(new URL(req.url ?? '/', 'http://local').pathname);
     if (!match || match[1] !== stage) return sendJson(res, 404, { message: 'Not Found' });
     const connectionId = decodeURIComponent(match[2]!);
-    const body = await readBody(req, limits.maxMessageBytes);
+    const body = await readBodyAtMost(req, limits.maxMessageBytes);
     if (!body) return tooLarge(req, res);
     const refusal = await verifySigV4(req, body, options.credentials, 'execute-api');
     if (refusal) return sendJson(res, refusal.status, { message: refusal.message }, refusal.type);
@@ -309,24 +310,6 @@ function refuse(socket: Duplex, status: number): void {
 function sendJson(res: ServerResponse, status: number, body: unknown, errorType?: string): void {
   res.writeHead(status, { 'content-type': 'application/json', ...(errorType ? { 'x-amzn-errortype': errorType } : {}) });
   res.end(body === undefined ? undefined : JSON.stringify(body));
-}
-
-/** The body, or undefined as soon as it is known to exceed maxBytes (by its content-length, or while it streams). */
-function readBody(req: IncomingMessage, maxBytes: number): Promise<Buffer | undefined> {
-  if (Number(req.headers['content-length'] ?? 0) > maxBytes) return Promise.resolve(undefined);
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > maxBytes) {
-        req.removeAllListeners('data');
-        resolve(undefined);
-      } else chunks.push(chunk);
-    });
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 /** 413 as API Gateway answers it; the rest of the body is not read, and the connection is closed after the answer. */

@@ -53,7 +53,7 @@ export function checkImageKey(key: string, conversationId: number, senderId: num
   }
 }
 
-/** The upload must have arrived, as an accepted type (the emulator does not enforce the POST policy; S3 does). */
+/** The upload must have arrived, as an accepted type (the signed POST policy already insists on it; this holds even so). */
 export function checkImageUploaded(stored: StoredImage | undefined): void {
   if (!stored) throw new ValidationError('图片尚未上传: 请先用返回的上传地址上传，再发送消息', 'content');
   if (!stored.contentType || !(stored.contentType in IMAGE_EXTENSIONS)) throw new UnsupportedMediaTypeError(`图片类型不受支持 (${ACCEPTED})`);

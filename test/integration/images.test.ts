@@ -150,13 +150,38 @@ describe('image messages through presigned uploads', () => {
     expect((await sendImage(carol, chat, asked.body.key)).status).toBe(403);
   });
 
-  it('refuses an upload that slipped past the policy with a non-image type (the emulator does not enforce it)', async () => {
-    const asked = await askUpload(alice, { contentType: 'image/png', size: 20, conversationId: chat });
-    const stored = await postToS3(asked.body.upload, new Blob(['<script>alert(1)</script>'], { type: 'text/html' }), { 'Content-Type': 'text/html' });
-    expect(stored.status).toBe(204);
-    const res = await sendImage(alice, chat, asked.body.key);
-    expect(res.status).toBe(415);
-    expect(res.body.code).toBe('UNSUPPORTED_MEDIA_TYPE');
+  it('the local bucket enforces the signed POST policy as S3 does: type, size, key, expiry and the signature itself', async () => {
+    const png = makePng(4, 4, 9);
+    const asked = await askUpload(alice, { contentType: 'image/png', size: png.length, conversationId: chat });
+    const upload = asked.body.upload as Upload;
+    const refused = async (file: Blob, overrides: Record<string, string>) => {
+      const res = await postToS3(upload, file, overrides);
+      expect([res.status, await res.text()]).toEqual([403, expect.stringContaining('AccessDenied')]);
+    };
+    await refused(new Blob(['<script>alert(1)</script>'], { type: 'text/html' }), { 'Content-Type': 'text/html' });
+    await refused(new Blob([Buffer.alloc(IMAGE_MAX_BYTES + 1)]), {});
+    await refused(new Blob([png]), { key: `conversations/${chat}/1.png` });
+    await refused(new Blob([png]), { Policy: Buffer.from(JSON.stringify({ expiration: '2099-01-01T00:00:00Z', conditions: [] })).toString('base64') });
+    expect((await postToS3(upload, new Blob([png], { type: 'image/png' }))).status).toBe(204);
+  });
+
+  it('refuses anonymous listing, reads, writes and deletes; presigned URLs keep working', async () => {
+    const key = await uploadPng(alice, chat, makePng(2, 2, 10));
+    const bucketUrl = `${stack.s3Endpoint}/${stack.bucketName}`;
+    const anonymous = await Promise.all([
+      fetch(bucketUrl),
+      fetch(`${bucketUrl}?list-type=2`),
+      fetch(`${bucketUrl}/${key}`),
+      fetch(`${bucketUrl}/${key}`, { method: 'PUT', body: 'overwritten' }),
+      fetch(`${bucketUrl}/${key}`, { method: 'DELETE' }),
+      fetch(`${bucketUrl}/users/1/1.png`, { method: 'PUT', body: 'planted' }),
+    ]);
+    expect(anonymous.map((res) => res.status)).toEqual([403, 403, 403, 403, 403, 403]);
+    const seen = await imageInHistory(bob, chat, (await sendImage(alice, chat, key)).body.data.content);
+    expect((await download(seen.url)).status).toBe(200);
+    const tampered = new URL(seen.url);
+    tampered.pathname = tampered.pathname.replace(/\d+\.png$/, '1.png');
+    expect((await fetch(tampered)).status).toBe(403);
   });
 });
 
