@@ -52,7 +52,8 @@ export const username = shown()
       .max(LIMITS.usernameMax, `must be at most ${LIMITS.usernameMax} characters`)
       .regex(/^[\p{L}\p{N}_.\-@]+$/u, 'may contain letters, digits, _ . - @ only')
       .refine((s) => !mixesConfusableScripts(s), 'must not mix Latin, Cyrillic and Greek letters'),
-  );
+  )
+  .meta({ description: 'Unique after NFKC normalization and case folding (ａｄｍｉｎ is admin); letters, digits, _ . - @; no invisible, format or bidi characters; not mixing Latin, Cyrillic and Greek letters' });
 
 export const password = z
   .string()

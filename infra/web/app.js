@@ -35,6 +35,7 @@ const state = {
   ws: null,
   ackWaiters: new Map(), // clientMessageId → resolve, for messages sent over the WebSocket
   wsBackoffMs: 1000,
+  wsRetryAfterMs: undefined,
   lastTypingSent: 0,
   typingTimer: null,
 };
@@ -391,7 +392,10 @@ function connect() {
   ws.addEventListener('close', () => {
     if (state.ws !== ws || !state.token) return;
     setStatus('offline');
-    setTimeout(connect, state.wsBackoffMs);
+    // Closed because this user opened too many connections elsewhere: wait as told before taking one back.
+    const wait = state.wsRetryAfterMs ?? state.wsBackoffMs;
+    state.wsRetryAfterMs = undefined;
+    setTimeout(connect, wait);
     state.wsBackoffMs = Math.min(state.wsBackoffMs * 2, 15_000);
   });
 }
@@ -434,6 +438,8 @@ async function onFrame(frame) {
       state.typingTimer = setTimeout(() => ($('typing').textContent = ''), TYPING_SHOWN_MS);
       return;
     case 'error':
+      // No action: the server closed this connection for a newer one over the cap (see /docs), not a refused frame.
+      if (frame.code === 'RATE_LIMITED' && frame.retryAfter && !frame.action) state.wsRetryAfterMs = frame.retryAfter * 1000;
       return showError('app-error', Object.assign(new Error(frame.message), { code: frame.code }));
   }
 }

@@ -17,7 +17,7 @@ export const publicUser = z.strictObject({
   userId: id.meta({ description: 'Repeats `id` (the seed document shows both)' }),
   username: z.string(),
   nickname: z.string(),
-  email: z.string().nullable(),
+  email: z.string().nullable().meta({ description: 'Shown to its owner and to the users the owner added as contacts; null to everyone else' }),
   authority: z.string(),
   created_at: isoTime,
 }).meta({ id: 'User' });

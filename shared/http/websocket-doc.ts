@@ -24,8 +24,10 @@ export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
       '| `{"event":"read","conversationId":..,"userId":..,"messageId":..}` | a member read up to a message |',
       '| `{"event":"typing","conversationId":..,"userId":..}` | a member is typing |',
       '| `{"event":"pong"}` | the answer to `ping` |',
-      '| `{"event":"error","code":"..","message":"..","action"?:"..","clientMessageId"?:".."}` | a frame could not be handled (same codes as HTTP) |',
+      '| `{"event":"error","code":"..","message":"..","action"?:"..","clientMessageId"?:"..","retryAfter"?:..}` | a frame could not be handled (same codes as HTTP; `RATE_LIMITED` carries `retryAfter` in seconds) |',
     ].join('\n'),
+    'Limits per user (README, "Limits"): `typing` and `markRead` frames are counted per user across all connections; over the limit a frame is answered `RATE_LIMITED` with `retryAfter` and has no effect. A user holds at most a set number of live connections: a new connection over the cap closes the oldest, which first receives a `RATE_LIMITED` error frame (`retryAfter`: wait that long before reconnecting it). Opening connections is limited too (over it, `$connect` answers 429).',
+    'Sessions: logging out everywhere or changing the password closes every connection opened with an older token, including connections opened while the change happens; a frame arriving on such a connection is answered `UNAUTHORIZED` and the connection is closed. Frames over 128 KB: up to 1 MB they are answered `PAYLOAD_TOO_LARGE` and the connection stays; larger ones close the connection with 1009, as API Gateway does.',
     'A message is stored before it is pushed: after a reconnect, catch up with `GET /message/history/{id}?after=<last id>`. A resend with the same `clientMessageId` is stored once.',
   ].join('\n\n');
 }
