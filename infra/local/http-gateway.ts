@@ -5,6 +5,7 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda
 import { httpRoutes, type HttpRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
 import { API_SECURITY_HEADERS } from '../../shared/http/security-headers.ts';
+import { readBodyAtMost } from './http-body.ts';
 
 /**
  * A local stand-in for an API Gateway HTTP API: matches the route table's rows, builds payload-2.0 events exactly
@@ -52,7 +53,7 @@ async function handle(req: IncomingMessage, res: ServerResponse, routes: Compile
     if (extra?.(req, res)) return;
     return send(res, 404, { message: 'Not Found' });
   }
-  const body = await readBody(req);
+  const body = await readBodyAtMost(req, MAX_REQUEST_BYTES);
   if (body === undefined) return send(res, 413, { message: 'Request Entity Too Large' });
   const pathParameters = Object.fromEntries(hit.route.names.map((name, i) => [name, safeDecode(hit.match![i + 1]!)]));
   const event = buildEvent(req, url, hit.route.row, pathParameters, body);
@@ -137,24 +138,6 @@ function preflight(req: IncomingMessage, res: ServerResponse): void {
     'access-control-max-age': '600',
   });
   res.end();
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer | undefined> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_REQUEST_BYTES) {
-        resolve(undefined);
-        req.resume();
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('end', () => resolve(size > MAX_REQUEST_BYTES ? undefined : Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
 
 function safeDecode(value: string): string {
