@@ -13,7 +13,7 @@ import { summarize } from '../test/bench/stats.ts';
 /**
  * Builds every function's Lambda bundle exactly as the CDK stack does (infra/cdk/bundling.ts) and prints, next to
  * its SDK floor (test/bench/sdk-floor.ts): the minified size, the KB over the floor, the import time of a fresh
- * `node --enable-source-maps` (as the functions run) and its ratio to the floor's, against the goals.
+ * `node` (as the functions run) and its ratio to the floor's, against the goals.
  * Usage: npm run bundle-sizes [-- --runs 5] [--why] [--source-maps]
  *   --why          what the largest bundle is made of, by package
  *   --source-maps  what --enable-source-maps costs at import and on the first stack trace of a thrown error
@@ -26,7 +26,6 @@ const outDir = await mkdtemp(join(tmpdir(), 'bundle-sizes-'));
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 // What a handler module reads at load (shared/config.ts); no call is made.
 const env = { TABLE_NAME: 'sizes', JWT_SECRET: 'sizes', AWS_REGION: 'us-east-1', BUCKET_NAME: 'sizes', WS_CALLBACK_URL: 'https://example.com/prod' };
-const nodeFlags = ['--enable-source-maps'];
 
 try {
   const rows = [];
@@ -38,7 +37,8 @@ try {
     const floor = await buildFloor(clients, outDir);
     rows.push({
       name: row.name, clients, bytes: output.bytes, floorBytes: floor.bytes,
-      ms: await importMs(file, runs, { nodeFlags, env }), floorMs: await importMs(floor.file, runs, { nodeFlags, env }),
+      // As the functions run: without --enable-source-maps (see --source-maps for why).
+      ms: await importMs(file, runs, { env }), floorMs: await importMs(floor.file, runs, { env }),
       inputs: Object.entries(output.inputs).map(([path, input]) => [path, input.bytesInOutput] as const),
     });
   }
@@ -53,7 +53,7 @@ try {
   for (const line of [header, ...lines]) console.log(line.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
   const worstOver = rows.reduce((a, b) => (b.bytes - b.floorBytes > a.bytes - a.floorBytes ? b : a));
   const worstRatio = rows.reduce((a, b) => (b.ms / b.floorMs > a.ms / a.floorMs ? b : a));
-  console.log(`\n${rows.length} functions (minified ESM, source maps alongside, not counted); import: p50 of ${runs} fresh \`node ${nodeFlags.join(' ')}\` processes`);
+  console.log(`\n${rows.length} functions (minified ESM, source maps alongside, not counted); import: p50 of ${runs} fresh \`node\` processes`);
   console.log(`goals: ≤ ${GOALS.overFloorKb} KB over the floor (worst ${worstOver.name}: ${kb(worstOver.bytes - worstOver.floorBytes)} KB); import ≤ ${GOALS.importRatio}× the floor's (worst ${worstRatio.name}: ${(worstRatio.ms / worstRatio.floorMs).toFixed(2)}×)`);
 
   if (argv.includes('--why')) {
@@ -80,7 +80,7 @@ try { await handler(null); } catch (error) { const t = performance.now(); error.
 process.exit(0);`);
   const run = promisify(execFile);
   console.log(`\n--enable-source-maps on ${HTTP.userLogin.name} (p50 of ${runs} fresh processes):`);
-  for (const flags of [[], nodeFlags]) {
+  for (const flags of [[], ['--enable-source-maps']]) {
     const stackMs: number[] = [];
     for (let i = 0; i < runs; i++) stackMs.push(Number((await run(process.execPath, [...flags, probe], { env: { ...process.env, ...env } })).stdout));
     console.log(`  ${(flags.join(' ') || 'no flag').padEnd(22)} import ${(await importMs(file, runs, { nodeFlags: flags, env })).toFixed(1)} ms, first stack trace of a throw ${summarize(stackMs).p50.toFixed(2)} ms`);

@@ -35,11 +35,11 @@ describe('the stack is built from the route table', () => {
     }
   });
 
-  it('runs every function on Node.js 22, arm64, ESM with source maps, its own log group with retention', () => {
+  it('runs every function on Node.js 22, arm64, ESM (source maps shipped, not enabled), its own log group with retention', () => {
     for (const row of functions) {
       const { Properties: fn } = functionResource(stack, template, row);
       expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
-      expect(fn.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(fn.Environment.Variables.NODE_OPTIONS).toBeUndefined();
       const logGroup = resources[fn.LoggingConfig.LogGroup.Ref]!;
       expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
       expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
