@@ -1,6 +1,6 @@
 import { httpRoute } from '../shared/http/adapter.ts';
 import { HTTP } from '../shared/routes.ts';
-import { sendMessage } from '../shared/domain/delivery.ts';
+import { sendMessage } from '../shared/domain/sending.ts';
 
 export const handler = httpRoute(HTTP.messageSend, async ({ userId, body }) => {
   const { message, duplicate } = await sendMessage(userId, body);

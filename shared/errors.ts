@@ -1,6 +1,6 @@
 /**
  * Typed application errors with stable machine-readable codes. The domain throws them; the adapters map codes to
- * HTTP statuses and WebSocket error frames in one place (shared/http/responses.ts).
+ * HTTP statuses and WebSocket error frames in one place (shared/http/responses.ts, shared/ws/adapter.ts).
  */
 export type ErrorCode =
   | 'VALIDATION_FAILED'
@@ -8,6 +8,7 @@ export type ErrorCode =
   | 'FORBIDDEN'
   | 'BLOCKED'
   | 'NOT_FOUND'
+  | 'METHOD_NOT_ALLOWED'
   | 'USERNAME_TAKEN'
   | 'ALREADY_CONTACT'
   | 'PAYLOAD_TOO_LARGE'
@@ -41,6 +42,12 @@ export class ForbiddenError extends AppError {
 export class NotFoundError extends AppError {
   constructor(message = '记录不存在') {
     super('NOT_FOUND', message);
+  }
+}
+/** The path exists, but not with this method; `allow` lists the methods it has. */
+export class MethodNotAllowedError extends AppError {
+  constructor(readonly allow: string[]) {
+    super('METHOD_NOT_ALLOWED', `该路径不支持此请求方法，可用: ${allow.join(', ')}`, { allow });
   }
 }
 export class ConflictError extends AppError {
@@ -77,6 +84,7 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   FORBIDDEN: 403,
   BLOCKED: 403,
   NOT_FOUND: 404,
+  METHOD_NOT_ALLOWED: 405,
   USERNAME_TAKEN: 409,
   ALREADY_CONTACT: 409,
   PAYLOAD_TOO_LARGE: 413,

@@ -7,7 +7,7 @@ import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
  * CloudWatch metrics in Embedded Metric Format (printed as log lines, no API calls; off when POWERTOOLS_DEV or
  * POWERTOOLS_METRICS_DISABLED is set). Never log tokens, passwords or bodies: only ids, routes, codes and timings.
  */
-const SERVICE = 'chat-backend';
+const SERVICE = process.env.POWERTOOLS_SERVICE_NAME || 'chat-backend';
 
 /** Keys whose values never reach a log line, whatever a caller passes by mistake. */
 const SECRET_KEYS = /^(token|password|passwordhash|authorization|secret|jwt)$/i;

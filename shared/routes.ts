@@ -8,10 +8,11 @@ import * as schemas from './schemas.ts';
  */
 export type Access = {
   /**
-   * DynamoDB: 'read' (Get/Query/BatchGet) or 'readwrite' (also Put/Update/Delete/BatchWrite, for transactions too).
-   * A route that only reads the table may still have side effects elsewhere (the bucket, pushes): see writesNothing.
+   * DynamoDB: 'read' (Get/Query/BatchGet) or 'readwrite' (also Put/Update/Delete/BatchWrite, for transactions too);
+   * absent: none. A route that only reads the table may still have side effects elsewhere (the bucket, pushes): see
+   * writesNothing.
    */
-  table: 'read' | 'readwrite';
+  table?: 'read' | 'readwrite';
   /** The image bucket. */
   bucket?: 'read' | 'readwrite';
   /** PostToConnection / GetConnection / DeleteConnection on the WebSocket API. */
@@ -54,7 +55,14 @@ export type WsRoute = {
   authorizer?: { name: string; entry: string; identitySource: string; access: Access };
 };
 
-export type Route = HttpRoute | WsRoute;
+/**
+ * The HTTP API's `$default` route: every request no row matches. API Gateway would answer those with its bare
+ * `{"message":"Not Found"}`; this row's function answers the envelope instead (404, or 405 for a row's path with
+ * another method).
+ */
+export type HttpDefaultRoute = { kind: 'httpDefault'; name: string; routeKey: '$default'; entry: string; access: Access; summary: string };
+
+export type Route = HttpRoute | HttpDefaultRoute | WsRoute;
 
 /** A row keeps its exact schema types, so a handler that reads its own row gets typed input. */
 const http = <R extends Omit<HttpRoute, 'kind' | 'auth'> & { auth?: boolean }>(row: R) => ({ kind: 'http' as const, auth: true, ...row });
@@ -81,6 +89,15 @@ export const HTTP = {
 
 export const httpRoutes: HttpRoute[] = Object.values(HTTP);
 
+export const HTTP_DEFAULT: HttpDefaultRoute = { kind: 'httpDefault', name: 'httpDefault', routeKey: '$default', entry: 'functions/http-default.ts', access: {}, summary: '未知路径或方法：404 / 405' };
+
+/** A row's path as API Gateway matches it: `{name}` is one non-empty segment. The names, in order, for the captures. */
+export function pathPattern(path: string): { pattern: RegExp; names: string[] } {
+  const names: string[] = [];
+  const pattern = new RegExp(`^${path.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
+  return { pattern, names };
+}
+
 const ws = <R extends Omit<WsRoute, 'kind'>>(row: R) => ({ kind: 'ws' as const, ...row });
 const pushes = { table: 'read', connections: true } as const;
 
@@ -99,7 +116,7 @@ export const WS = {
 
 export const wsRoutes: WsRoute[] = Object.values(WS);
 
-export const routes: Route[] = [...httpRoutes, ...wsRoutes];
+export const routes: Route[] = [...httpRoutes, HTTP_DEFAULT, ...wsRoutes];
 
 /**
  * Every Lambda function the rows make: one per row, plus the $connect row's authorizer as a function of its own

@@ -11,7 +11,10 @@ export const BUNDLE = {
   target: 'node22',
   format: 'esm',
   minify: true,
-  /** Source maps next to the bundle (NODE_OPTIONS=--enable-source-maps maps stack traces); sources left out to stay small. */
+  /**
+   * Source maps next to the bundle, sources left out to stay small. Not enabled at run time (infra/cdk/route-functions.ts):
+   * NODE_OPTIONS=--enable-source-maps on a function maps its stack traces while debugging.
+   */
   sourcemap: true,
   sourcesContent: false,
   /** Prefer ESM builds of dependencies: they tree-shake. */

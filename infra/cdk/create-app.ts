@@ -4,18 +4,12 @@ import { ChatStack, type ChatStackProps } from './stack.ts';
 
 export const STACK_NAME = 'ChatBackend';
 
-/** Feature flags the stack relies on, set here (not only in cdk.json) so the tests synthesize the same template. */
-const FEATURE_FLAGS = {
-  // Grant S3 server access logging through a bucket policy, not the legacy ACL (which object-ownership-enforced buckets refuse).
-  '@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy': true,
-};
-
 /**
  * The app as `cdk synth` builds it, shared with the tests: the stack, and cdk-nag's AwsSolutions pack as a
  * validation plugin, so any finding not acknowledged (with its reason) where it arises fails the synth.
  */
 export function createChatApp(options: { app?: AppProps; stack?: ChatStackProps } = {}): { app: App; stack: ChatStack } {
-  const app = new App({ ...options.app, context: { ...FEATURE_FLAGS, ...options.app?.context } });
+  const app = new App(options.app);
   const stack = new ChatStack(app, STACK_NAME, {
     description: 'Serverless chat backend: HTTP + WebSocket APIs, Lambda, DynamoDB, S3 (built from shared/routes.ts)',
     // Environment-agnostic unless the CLI knows the account: synth works offline, without credentials.

@@ -12,7 +12,7 @@ export const TABLE_ACTIONS = {
     'dynamodb:GetItem', 'dynamodb:BatchGetItem', 'dynamodb:Query', 'dynamodb:ConditionCheckItem',
     'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem', 'dynamodb:BatchWriteItem',
   ],
-} as const satisfies Record<Access['table'], readonly string[]>;
+} as const satisfies Record<NonNullable<Access['table']>, readonly string[]>;
 
 export const BUCKET_ACTIONS = {
   read: ['s3:GetObject'],

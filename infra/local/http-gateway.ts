@@ -2,14 +2,15 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { httpRoutes, type HttpRoute } from '../../shared/routes.ts';
+import { HTTP_DEFAULT, httpRoutes, pathPattern, type HttpRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
 import { API_SECURITY_HEADERS } from '../../shared/http/security-headers.ts';
 import { readBodyAtMost } from './http-body.ts';
 
 /**
  * A local stand-in for an API Gateway HTTP API: matches the route table's rows, builds payload-2.0 events exactly
- * as API Gateway does, invokes the same handler modules, and maps their results back to HTTP.
+ * as API Gateway does, invokes the same handler modules, and maps their results back to HTTP. A request no row
+ * matches goes, as on AWS, to the `$default` row's function (after the local-only pages).
  */
 
 /** API Gateway's HTTP API payload limit is 10 MB, but a Lambda's synchronous request payload is 6 MB. */
@@ -20,14 +21,16 @@ const INTEGRATION_TIMEOUT_MS = 30_000;
 const TEXT_TYPES = /^(text\/|application\/(json|xml|javascript|x-www-form-urlencoded)|[^;]*\+(json|xml))/i;
 
 type CompiledRoute = { row: HttpRoute; pattern: RegExp; names: string[]; handler: LambdaHandler };
+type Target = { name: string; routeKey: string; handler: LambdaHandler; pathParameters: Record<string, string> };
 
 /** Extra local-only pages (the API reference, the web client): tried when no API route matches. */
 export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => boolean;
 
 export async function startHttpGateway(options: { port: number; host?: string; extra?: StaticHandler }): Promise<{ server: Server; url: string }> {
   const compiled = await Promise.all(httpRoutes.map(compile));
+  const fallback = await loadHandler(HTTP_DEFAULT.entry);
   const server = createServer((req, res) => {
-    handle(req, res, compiled, options.extra).catch((error) => {
+    handle(req, res, compiled, fallback, options.extra).catch((error) => {
       console.error('local gateway failure', error);
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
     });
@@ -39,36 +42,38 @@ export async function startHttpGateway(options: { port: number; host?: string; e
 }
 
 async function compile(row: HttpRoute): Promise<CompiledRoute> {
-  const names: string[] = [];
-  const pattern = new RegExp(`^${row.path.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
-  return { row, pattern, names, handler: await loadHandler(row.entry) };
+  return { row, ...pathPattern(row.path), handler: await loadHandler(row.entry) };
 }
 
-async function handle(req: IncomingMessage, res: ServerResponse, routes: CompiledRoute[], extra?: StaticHandler): Promise<void> {
+/** The row that serves this method and path, or the $default row's function. */
+function route(method: string | undefined, pathname: string, routes: CompiledRoute[], fallback: LambdaHandler): Target {
+  for (const { row, pattern, names, handler } of routes) {
+    const match = row.method === method ? pattern.exec(pathname) : null;
+    if (match) return { name: row.name, routeKey: `${row.method} ${row.path}`, handler, pathParameters: Object.fromEntries(names.map((name, i) => [name, safeDecode(match[i + 1]!)])) };
+  }
+  return { name: HTTP_DEFAULT.name, routeKey: HTTP_DEFAULT.routeKey, handler: fallback, pathParameters: {} };
+}
+
+async function handle(req: IncomingMessage, res: ServerResponse, routes: CompiledRoute[], fallback: LambdaHandler, extra?: StaticHandler): Promise<void> {
   const url = new URL(req.url ?? '/', 'http://local');
   if (req.method === 'OPTIONS') return preflight(req, res);
-  const byPath = routes.map((route) => ({ route, match: route.pattern.exec(url.pathname) })).filter((m) => m.match);
-  const hit = byPath.find((m) => m.route.row.method === req.method);
-  if (!hit) {
-    if (extra?.(req, res)) return;
-    return send(res, 404, { message: 'Not Found' });
-  }
+  const target = route(req.method, url.pathname, routes, fallback);
+  if (target.handler === fallback && extra?.(req, res)) return;
   const body = await readBodyAtMost(req, MAX_REQUEST_BYTES);
   if (body === undefined) return send(res, 413, { message: 'Request Entity Too Large' });
-  const pathParameters = Object.fromEntries(hit.route.names.map((name, i) => [name, safeDecode(hit.match![i + 1]!)]));
-  const event = buildEvent(req, url, hit.route.row, pathParameters, body);
+  const event = buildEvent(req, url, target.routeKey, target.pathParameters, body);
   let result: unknown;
   try {
-    result = await invoke(hit.route.handler, hit.route.row.name, event, INTEGRATION_TIMEOUT_MS);
+    result = await invoke(target.handler, target.name, event, INTEGRATION_TIMEOUT_MS);
   } catch (error) {
     // What API Gateway answers when the integration throws or times out.
-    console.error(`[${hit.route.row.name}] handler failed:`, error);
+    console.error(`[${target.name}] handler failed:`, error);
     return send(res, (error as Error).name === 'LambdaTimeout' ? 503 : 500, { message: (error as Error).name === 'LambdaTimeout' ? 'Service Unavailable' : 'Internal Server Error' });
   }
   respond(res, result as APIGatewayProxyResultV2, req);
 }
 
-function buildEvent(req: IncomingMessage, url: URL, row: HttpRoute, pathParameters: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
+function buildEvent(req: IncomingMessage, url: URL, routeKey: string, pathParameters: Record<string, string>, body: Buffer): APIGatewayProxyEventV2 {
   const headers: Record<string, string> = {};
   const cookies: string[] = [];
   for (const [name, value] of Object.entries(req.headersDistinct)) {
@@ -81,7 +86,6 @@ function buildEvent(req: IncomingMessage, url: URL, row: HttpRoute, pathParamete
   const contentType = headers['content-type'] ?? '';
   const isText = body.length === 0 || TEXT_TYPES.test(contentType);
   const now = new Date();
-  const routeKey = `${row.method} ${row.path}`;
   return {
     version: '2.0',
     routeKey,

@@ -2,58 +2,17 @@ import { NotFoundError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
 import { advanceReadMarker } from '../data/conversations.ts';
-import { countUnreadAfter, getMessage, markReceived, type MessageRecord } from '../data/messages.ts';
-import { push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
+import { countUnreadAfter, getMessage } from '../data/messages.ts';
+import { pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
 import { resolveAudience } from './conversations.ts';
-import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
-import { headImage } from '../data/images.ts';
-import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
 import { consume } from './limits.ts';
 import { config } from '../config.ts';
 
 /**
- * Live delivery: the one place that sends messages, read markers and typing to members' connections, for the
- * WebSocket actions and POST /message/send alike. `origin` is the connection a message came from, if any.
+ * Live delivery: the one place that pushes to members' connections (read markers and typing here, messages through
+ * sending.ts), for the WebSocket actions and POST /message/send alike. `origin` is the connection a frame came
+ * from, if any. Sending lives in its own module because it alone touches images: the other routes bundle no S3.
  */
-
-/**
- * Round trip 1 reads the conversation and the sender's blockers (and, for an image, checks its upload arrived) and
- * counts the send against the sender's rate limit;
- * round trip 2 stores the message while it looks up the visible members' connections; then the pushes. A duplicate
- * (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the first time.
- * (Left open: when the first attempt's store timed out yet committed, its client was told 503 and nobody was pushed;
- * the resend is acked and the members catch up from history.)
- * Returns the message as clients see it (image messages with their download URL).
- */
-export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
-  const isImage = input.type === 'image';
-  if (isImage) checkImageKey(input.content, input.conversationId, senderId);
-  const [audience, image] = await Promise.all([
-    resolveAudience(senderId, input.conversationId),
-    isImage ? headImage(input.content) : undefined,
-    consume(config.limits.messageSend, String(senderId)),
-  ]);
-  if (isImage) checkImageUploaded(image);
-  const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo).catch(unlisted)]);
-  const [view] = await withImageUrls([toMessageView(stored.message)]);
-  const ack = { event: 'ack', clientMessageId: input.clientMessageId ?? null, message: view! } as const;
-  if (stored.duplicate || !connections) {
-    if (origin) await push(origin, ack);
-    return { message: view!, duplicate: stored.duplicate };
-  }
-  const stampReceived = audience.conversation.type === 'single' ? onceDeliveredTo(senderId, stored.message) : undefined;
-  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin, stampReceived);
-  return { message: view!, duplicate: false };
-}
-
-/**
- * A stored message is acknowledged even when its members' connections could not be listed: failing the send would
- * only make the client resend what is already stored. The members get it from history, as after a failed push.
- */
-function unlisted(error: Error): undefined {
-  logger.warn('connections not listed: message stored, not pushed', { error: error.name });
-  return undefined;
-}
 
 /**
  * Moves the caller's read marker to the message (forward only) and tells the others. readCount becomes the
@@ -83,7 +42,7 @@ export async function typing(userId: number, conversationId: number): Promise<vo
  * Pushes to every connection. A connection found gone (410) is deleted, except the origin's own (its $disconnect
  * is on the way); other failures are logged by push() and the message stays in history for the next catch-up.
  */
-async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string, afterSent?: AfterSent): Promise<void> {
+export async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string, afterSent?: AfterSent): Promise<void> {
   // Writes started as pushes complete (not after all of them), awaited before returning: a Lambda is frozen after.
   const writes: Promise<void>[] = [];
   const onOutcome = (target: LiveConnection, outcome: PushOutcome) => {
@@ -95,14 +54,5 @@ async function broadcast(connections: LiveConnection[], frameFor: (target: LiveC
   for (const result of results) if (result.status === 'rejected') logger.warn('after-push write failed', { error: (result.reason as Error).name });
 }
 
-type AfterSent = (target: LiveConnection) => Promise<void> | undefined;
-
-/** received_at is stamped once, when a push first reaches the other member of a single conversation. */
-function onceDeliveredTo(senderId: number, message: MessageRecord): AfterSent {
-  let stamped = false;
-  return (target) => {
-    if (stamped || target.userId === senderId) return undefined;
-    stamped = true;
-    return markReceived(message.conversationId, message.id, new Date().toISOString());
-  };
-}
+/** A write to run once a push reached a connection (sending.ts stamps received_at with it). */
+export type AfterSent = (target: LiveConnection) => Promise<void> | undefined;

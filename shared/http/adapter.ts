@@ -1,6 +1,7 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import * as z from 'zod';
-import { AppError, PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
+import { PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
+import { errorResponse, json } from './responses.ts';
 import { tokenFromHeaders, verifyToken, type TokenClaims } from '../auth/tokens.ts';
 import { checkTokenVersion } from '../auth/sessions.ts';
 import { LIMITS } from '../schemas.ts';
@@ -103,16 +104,6 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
       }
     });
   };
-}
-
-export function errorResponse(error: AppError): APIGatewayProxyStructuredResultV2 {
-  const status = STATUS_BY_CODE[error.code];
-  const headers = error.details?.retryAfter ? { 'retry-after': String(error.details.retryAfter) } : undefined;
-  return json(status, { success: false, code: error.code, message: error.message, ...error.details }, headers);
-}
-
-export function json(statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyStructuredResultV2 {
-  return { statusCode, headers: { 'content-type': 'application/json; charset=utf-8', ...API_SECURITY_HEADERS, ...headers }, body: JSON.stringify(body) };
 }
 
 function readBody(event: APIGatewayProxyEventV2, maxBytes: number): Buffer {

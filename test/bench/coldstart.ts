@@ -5,14 +5,16 @@ import { pathToFileURL } from 'node:url';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../../infra/cdk/bundling.ts';
+import { buildFloor, importMs, type SdkClient } from './sdk-floor.ts';
 import { summarize } from './stats.ts';
 
 const run = promisify(execFile);
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** `event` is called once per run: a fresh body where a repeated one would conflict. */
-export type ColdStartCase = { name: string; entry: string; event: () => unknown };
-export type ColdStart = { name: string; bytes: number; loadMs: number; firstInvokeMs: number; loadAndAnswerMs: number; processMs: number; status: unknown; runs: number };
+export type ColdStartCase = { name: string; entry: string; clients: SdkClient[]; event: () => unknown };
+/** floorBytes / floorLoadMs: the function's SDK floor (test/bench/sdk-floor.ts), built and imported the same way. */
+export type ColdStart = { name: string; bytes: number; floorBytes: number; loadMs: number; floorLoadMs: number; firstInvokeMs: number; loadAndAnswerMs: number; processMs: number; status: unknown; runs: number };
 
 /** The first-event script a fresh `node` runs: import the bundle, answer one event, print the timings. */
 const PROBE = `
@@ -40,8 +42,8 @@ export async function measureColdStarts(cases: readonly ColdStartCase[], outDir:
     const samples: Array<{ loadMs: number; firstInvokeMs: number; status: unknown; processMs: number }> = [];
     for (let i = 0; i < runs; i++) {
       const spawned = performance.now();
-      // The stack runs every function with NODE_OPTIONS=--enable-source-maps, which Node pays for at load.
-      const { stdout } = await run(process.execPath, ['--enable-source-maps', probe], {
+      // As the stack runs the functions: without --enable-source-maps (README, "Cold starts").
+      const { stdout } = await run(process.execPath, [probe], {
         // The handlers' environment is the one the local stack set in this process.
         env: { ...process.env, BENCH_BUNDLE: pathToFileURL(outfile).href, BENCH_EVENT: JSON.stringify(test.event()) },
         cwd: outDir,
@@ -50,9 +52,12 @@ export async function measureColdStarts(cases: readonly ColdStartCase[], outDir:
       if (!line) throw new Error(`${test.name}: the cold process printed no result: ${stdout.slice(-500)}`);
       samples.push({ ...(JSON.parse(line.slice('BENCH_RESULT '.length)) as { loadMs: number; firstInvokeMs: number; status: unknown }), processMs: performance.now() - spawned });
     }
+    const floor = await buildFloor(test.clients, outDir);
     results.push({
       name: test.name,
       bytes: size,
+      floorBytes: floor.bytes,
+      floorLoadMs: await importMs(floor.file, runs),
       loadMs: summarize(samples.map((s) => s.loadMs)).p50,
       firstInvokeMs: summarize(samples.map((s) => s.firstInvokeMs)).p50,
       loadAndAnswerMs: summarize(samples.map((s) => s.loadMs + s.firstInvokeMs)).p50,

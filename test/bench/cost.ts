@@ -1,5 +1,5 @@
 import type { Cost } from './capacity.ts';
-import { SETTINGS } from '../../infra/cdk/stack.ts';
+import { CHAT_BACKEND_DEFAULTS } from '../../infra/cdk/chat-backend.ts';
 
 /* The AWS bill for a message, from what the bench measured: list prices, billable quantities, scenarios. */
 
@@ -41,7 +41,7 @@ export function costPerMillion(work: MessageWork): CostBreakdown {
 export type CostScenario = { name: string; work: MessageWork; perMillion: CostBreakdown; assumptions: string[] };
 
 /** Every function's memory size, as the CDK stack deploys it. */
-export const LAMBDA_MEMORY_MB = SETTINGS.functionMemoryMb;
+export const LAMBDA_MEMORY_MB = CHAT_BACKEND_DEFAULTS.functionMemoryMb;
 
 /**
  * One message handled by a Lambda: the API charge (HTTP request, or WebSocket frames in and out), one invocation

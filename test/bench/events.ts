@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEventV2 } from 'aws-lambda';
-import type { HttpRoute, WsRoute } from '../../shared/routes.ts';
+import { pathPattern, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
 
 /**
  * A request as API Gateway's HTTP API hands it to a Lambda (payload 2.0), for invoking a handler without the
@@ -10,8 +10,7 @@ export type BenchRequest = { route: HttpRoute; path: string; token?: string; bod
 
 export function httpEvent({ route, path, token, body }: BenchRequest): APIGatewayProxyEventV2 {
   const url = new URL(path, 'http://bench.local');
-  const names: string[] = [];
-  const pattern = new RegExp(`^${route.path.replace(/\{(\w+)\}/g, (_, name: string) => (names.push(name), '([^/]+)'))}$`);
+  const { pattern, names } = pathPattern(route.path);
   const match = pattern.exec(url.pathname);
   if (!match) throw new Error(`${path} does not match ${route.path}`);
   const pathParameters = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));

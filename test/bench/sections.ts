@@ -1,6 +1,7 @@
 import bcrypt from 'bcryptjs';
 import { config } from '../../shared/config.ts';
-import { httpRoutes, WS, type WsRoute } from '../../shared/routes.ts';
+import { HTTP, HTTP_DEFAULT, httpRoutes, WS, type WsRoute } from '../../shared/routes.ts';
+import { sdkClientsOf } from './sdk-floor.ts';
 import { invoke, loadHandler } from '../../infra/local/lambda.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { Api } from '../support/client.ts';
@@ -150,8 +151,10 @@ async function deliveryConversation(world: World, members: number) {
 function coldStartCases(samples: Record<string, () => BenchRequest>, world: World): ColdStartCase[] {
   const http = httpRoutes.map((route) => {
     const sample = samples[route.name];
-    return { name: route.name, entry: route.entry, event: () => httpEvent(sample ? sample() : { route, path: route.path.replace(/\{\w+\}/g, '1') }) };
+    return { name: route.name, entry: route.entry, clients: sdkClientsOf(route), event: () => httpEvent(sample ? sample() : { route, path: route.path.replace(/\{\w+\}/g, '1') }) };
   });
+  // The $default row answers a path no row has.
+  const unmatched = { name: HTTP_DEFAULT.name, entry: HTTP_DEFAULT.entry, clients: sdkClientsOf(HTTP_DEFAULT), event: () => ({ ...httpEvent({ route: { ...HTTP.userProfile, path: '/nope' }, path: '/nope' }), routeKey: HTTP_DEFAULT.routeKey }) };
   const frames: Partial<Record<keyof typeof WS, Record<string, unknown>>> = {
     fallback: { action: 'unknown' },
     sendMessage: { action: 'sendMessage', conversationId: world.single, content: 'cold', type: 'text' },
@@ -164,11 +167,11 @@ function coldStartCases(samples: Record<string, () => BenchRequest>, world: Worl
     const request = () => ({ route, ...caller, connectionId: `cold${Math.random().toString(36).slice(2, 10)}`, frame: frames[key] });
     const authorizer = route.authorizer;
     return [
-      { name: route.name, entry: route.entry, event: () => wsEvent(request()) },
-      ...(authorizer ? [{ name: authorizer.name, entry: authorizer.entry, event: () => wsEvent(request(), true) }] : []),
+      { name: route.name, entry: route.entry, clients: sdkClientsOf(route), event: () => wsEvent(request()) },
+      ...(authorizer ? [{ name: authorizer.name, entry: authorizer.entry, clients: sdkClientsOf({ ...route, access: authorizer.access }), event: () => wsEvent(request(), true) }] : []),
     ];
   });
-  return [...http, ...ws];
+  return [...http, unmatched, ...ws];
 }
 
 /** Dollars per million messages for a 1:1 chat and a group, from the measured units and handler durations. */

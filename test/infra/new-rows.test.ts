@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { HTTP, httpRoutes, lambdaFunctions, wsRoutes, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
+import { HTTP, HTTP_DEFAULT, httpRoutes, lambdaFunctions, wsRoutes, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
 import { actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
 
 /*
@@ -14,7 +14,7 @@ const imageRow: HttpRoute = { ...HTTP.messageImage, name: 'extraUpload', path: '
 const pushingSend: HttpRoute = HTTP.messageSend;
 const newHttpRows = [...httpRoutes, imageRow];
 const newWsRows = [...wsRoutes, extraAction];
-const allRows = lambdaFunctions([...newHttpRows, ...newWsRows]);
+const allRows = lambdaFunctions([...newHttpRows, HTTP_DEFAULT, ...newWsRows]);
 
 const { app, stack, template } = synthChatStack({ httpRoutes: newHttpRows, wsRoutes: newWsRows });
 const resources = template.toJSON().Resources as Record<string, CfnResource>;
@@ -24,7 +24,7 @@ const webSocketApiId = Object.entries(resources).find(([, resource]) => resource
 describe('new route-table rows need no extra wiring', () => {
   it('gives every row a function and a route', () => {
     template.resourceCountIs('AWS::Lambda::Function', allRows.length);
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', newHttpRows.length + newWsRows.length);
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', newHttpRows.length + 1 + newWsRows.length);
     for (const row of newWsRows) {
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', { ApiId: { Ref: webSocketApiId }, RouteKey: row.routeKey });
     }

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { httpRoutes, lambdaFunctions, routes, wsRoutes } from '../../shared/routes.ts';
+import { HTTP_DEFAULT, httpRoutes, lambdaFunctions, routes, wsRoutes } from '../../shared/routes.ts';
 import { TABLE_SCHEMA } from '../../shared/data/table.ts';
 import { actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
 
@@ -22,8 +22,10 @@ describe('the stack is built from the route table', () => {
     for (const row of functions) expect(functionResource(stack, template, row).Type).toBe('AWS::Lambda::Function');
   });
 
-  it('has one API route per row, with the row\'s method and path, integrated with the row\'s function', () => {
-    template.resourceCountIs('AWS::ApiGatewayV2::Route', httpRoutes.length + wsRoutes.length);
+  it('has one API route per row, with the row\'s method and path, integrated with the row\'s function; $default for the rest', () => {
+    template.resourceCountIs('AWS::ApiGatewayV2::Route', httpRoutes.length + 1 + wsRoutes.length);
+    const httpApiId = ofType('AWS::ApiGatewayV2::Api').find(([, api]) => api.Properties.ProtocolType === 'HTTP')![0];
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', { ApiId: { Ref: httpApiId }, RouteKey: HTTP_DEFAULT.routeKey });
     for (const row of httpRoutes) {
       const [, route] = ofType('AWS::ApiGatewayV2::Route').find(([, route]) => route.Properties.RouteKey === `${row.method} ${row.path}`) ?? [];
       expect(route, `${row.method} ${row.path}`).toBeDefined();
@@ -33,11 +35,11 @@ describe('the stack is built from the route table', () => {
     }
   });
 
-  it('runs every function on Node.js 22, arm64, ESM with source maps, its own log group with retention', () => {
+  it('runs every function on Node.js 22, arm64, ESM (source maps shipped, not enabled), its own log group with retention', () => {
     for (const row of functions) {
       const { Properties: fn } = functionResource(stack, template, row);
       expect(fn).toMatchObject({ Runtime: 'nodejs22.x', Architectures: ['arm64'], Handler: 'index.handler' });
-      expect(fn.Environment.Variables.NODE_OPTIONS).toBe('--enable-source-maps');
+      expect(fn.Environment.Variables.NODE_OPTIONS).toBeUndefined();
       const logGroup = resources[fn.LoggingConfig.LogGroup.Ref]!;
       expect(logGroup.Type).toBe('AWS::Logs::LogGroup');
       expect(logGroup.Properties.RetentionInDays).toBeGreaterThan(0);
@@ -79,7 +81,7 @@ describe('least privilege from each row\'s access', () => {
   });
 
   it('scopes table actions to the table (and its indexes), never to *', () => {
-    for (const row of functions) {
+    for (const row of functions.filter((row) => row.access.table)) {
       const tableStatements = statementsOf(stack, template, row).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('dynamodb:')));
       expect(tableStatements).toHaveLength(1);
       const targets = [tableStatements[0]!.Resource].flat();
@@ -143,13 +145,18 @@ describe('operations', () => {
     });
   });
 
-  it('alarms on the errors and the throttles of every function, notifying the alarm topic', () => {
+  it('alarms on the errors plus the throttles of every function, notifying the alarm topic', () => {
     const alarms = ofType('AWS::CloudWatch::Alarm').map(([, alarm]) => alarm.Properties);
     const topicId = ofType('AWS::SNS::Topic')[0]![0];
+    expect(alarms).toHaveLength(functions.length);
+    const watched = (alarm: Record<string, any>, metricName: string) =>
+      alarm.Metrics.find((query: { MetricStat?: { Metric: { MetricName: string; Namespace: string } } }) => query.MetricStat?.Metric.MetricName === metricName && query.MetricStat.Metric.Namespace === 'AWS/Lambda')?.MetricStat.Metric.Dimensions[0].Value.Ref;
     for (const metricName of ['Errors', 'Throttles']) {
-      const watched = alarms.filter((alarm) => alarm.MetricName === metricName && alarm.Namespace === 'AWS/Lambda');
-      expect(watched.map((alarm) => alarm.Dimensions[0].Value.Ref).sort(), metricName).toEqual(functions.map((row) => logicalIdOf(stack, functionOf(stack, row))).sort());
-      for (const alarm of watched) expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] });
+      expect(alarms.map((alarm) => watched(alarm, metricName)).sort(), metricName).toEqual(functions.map((row) => logicalIdOf(stack, functionOf(stack, row))).sort());
+    }
+    for (const alarm of alarms) {
+      expect(alarm).toMatchObject({ Threshold: 1, ComparisonOperator: 'GreaterThanOrEqualToThreshold', AlarmActions: [{ Ref: topicId }] });
+      expect(alarm.Metrics.find((query: { Expression?: string }) => query.Expression)).toMatchObject({ Expression: 'errors + throttles', ReturnData: true });
     }
   });
 

@@ -76,3 +76,24 @@ describe.each(httpRoutes.map((r) => [`${r.method} ${r.path}`, r] as const))('%s'
     expect(res.status).toBe(route.auth ? 401 : 400);
   });
 });
+
+describe('requests no route serves ($default row)', () => {
+  it.each([['GET', '/nope'], ['GET', '/user/profile/'], ['POST', '/user/profile/1/extra'], ['PUT', '/'], ['GET', '/user/register/%F0%9F%92%A9']])(
+    '%s %s answers 404 with the envelope',
+    async (method, path) => {
+      const res = await ctx.api.request(method, path, { token: user.token, ...(method === 'GET' ? {} : { raw: '{}' }) });
+      expect(res.status).toBe(404);
+      expect(res.body).toMatchObject({ success: false, code: 'NOT_FOUND', message: expect.any(String) });
+    },
+  );
+
+  it.each(httpRoutes.map((row) => [row.method === 'DELETE' ? 'POST' : 'DELETE', row.path, row.method] as const))(
+    '%s %s answers 405 naming the methods the path has',
+    async (method, path, allowed) => {
+      const res = await ctx.api.request(method, concretePath(path, '1'), { token: user.token, raw: '{}' });
+      expect(res.status).toBe(405);
+      expect(res.body).toMatchObject({ success: false, code: 'METHOD_NOT_ALLOWED', allow: [allowed] });
+      expect(res.headers.get('allow')).toBe(allowed);
+    },
+  );
+});

@@ -22,7 +22,9 @@ export function logicalIdOf(stack: Stack, construct: { node: { defaultChild?: un
 }
 
 export function functionOf(stack: ChatStack, row: Route): NodejsFunction {
-  return stack.node.findChild(`${row.name}Function`) as NodejsFunction;
+  const fn = stack.backend.functions.get(row.name);
+  if (!fn) throw new Error(`no function for row ${row.name}`);
+  return fn;
 }
 
 export function functionResource(stack: ChatStack, template: Template, row: Route): CfnResource {
@@ -51,7 +53,7 @@ export function expectedActions(access: Access): string[] {
   const write = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
   return [
     'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue',
-    ...read, ...(access.table === 'readwrite' ? write : []),
+    ...(access.table ? read : []), ...(access.table === 'readwrite' ? write : []),
     ...(access.bucket ? ['s3:GetObject'] : []), ...(access.bucket === 'readwrite' ? ['s3:PutObject'] : []),
     ...(access.connections ? ['execute-api:ManageConnections'] : []),
   ].sort();

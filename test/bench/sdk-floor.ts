@@ -1,0 +1,70 @@
+import { execFile } from 'node:child_process';
+import { mkdir, stat, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { promisify } from 'node:util';
+import { build } from 'esbuild';
+import { esbuildOptions } from '../../infra/cdk/bundling.ts';
+import type { Route } from '../../shared/routes.ts';
+import { summarize } from './stats.ts';
+
+/**
+ * A function's SDK floor: a bundle of only the AWS SDK clients the function uses, built exactly as its own bundle
+ * (infra/cdk/bundling.ts) and constructing them as a handler module does at load. What a function weighs and takes
+ * to import beyond its floor is ours to cut; the floor itself is the SDK's.
+ */
+const ROOT = resolve(import.meta.dirname, '../..');
+const run = promisify(execFile);
+
+const CLIENTS = {
+  table: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+export const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
+  secret: `import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; export const secrets = new SecretsManagerClient({});`,
+  bucket: `import { S3Client } from '@aws-sdk/client-s3'; import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'; export const bucket = [new S3Client({}), createPresignedPost, getSignedUrl];`,
+  connections: `import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
+export const connections = new ApiGatewayManagementApiClient({ endpoint: 'https://example.com' });`,
+} as const;
+export type SdkClient = keyof typeof CLIENTS;
+
+/** The clients a row's `access` declares; every row that reads the table also verifies or issues tokens (the secret). */
+export function sdkClientsOf(row: Route): SdkClient[] {
+  return [
+    ...(row.access.table ? (['table', 'secret'] as const) : []),
+    ...(row.access.bucket ? (['bucket'] as const) : []),
+    ...(row.access.connections ? (['connections'] as const) : []),
+  ];
+}
+
+/** Builds the floor for a set of clients once (functions with the same clients share it); returns the bundle's path and size. */
+const floors = new Map<string, Promise<{ file: string; bytes: number }>>();
+export function buildFloor(clients: readonly SdkClient[], outDir: string): Promise<{ file: string; bytes: number }> {
+  const name = clients.length ? clients.join('+') : 'none';
+  const key = `${outDir}/${name}`;
+  if (!floors.has(key)) {
+    floors.set(key, (async () => {
+      const file = join(outDir, 'floor', name, 'index.mjs');
+      await build({
+        ...esbuildOptions('', file),
+        entryPoints: undefined,
+        stdin: { contents: clients.map((client) => CLIENTS[client]).join('\n') || 'export {};', resolveDir: ROOT, loader: 'js' },
+        logLevel: 'error',
+      });
+      return { file, bytes: (await stat(file)).size };
+    })());
+  }
+  return floors.get(key)!;
+}
+
+/** Milliseconds a fresh `node` (with `nodeFlags`) takes to import the bundle, p50 of `runs` processes. */
+export async function importMs(file: string, runs: number, options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const probe = join(resolve(file, '..'), 'import-probe.mjs');
+  await mkdir(resolve(file, '..'), { recursive: true });
+  await writeFile(probe, `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t)); process.exit(0);`);
+  const samples: number[] = [];
+  for (let i = 0; i < runs; i++) {
+    const { stdout } = await run(process.execPath, [...(options.nodeFlags ?? []), probe], { env: { ...process.env, ...options.env } });
+    samples.push(Number(stdout));
+  }
+  return summarize(samples).p50;
+}
