@@ -5,7 +5,8 @@
  * every id is written with a conditional put, so a collision is retried, never overwritten.
  */
 const EPOCH_MS = Date.UTC(2024, 0, 1);
-const SEQUENCE_SPACE = 4096;
+/** Ids per millisecond: the low 12 bits (message ids put their seq's low bits here, shared/data/messages.ts). */
+export const ID_SEQUENCE_SPACE = 4096;
 
 /** A generator whose ids strictly increase, even if the clock steps back or one millisecond runs out. */
 export function createIdGenerator() {
@@ -15,12 +16,12 @@ export function createIdGenerator() {
     const ms = now - EPOCH_MS;
     if (ms > lastMs) {
       lastMs = ms;
-      sequence = Math.floor(Math.random() * (SEQUENCE_SPACE / 2));
-    } else if (++sequence === SEQUENCE_SPACE) {
+      sequence = Math.floor(Math.random() * (ID_SEQUENCE_SPACE / 2));
+    } else if (++sequence === ID_SEQUENCE_SPACE) {
       lastMs += 1; // this millisecond is used up (or the clock went back): borrow the next one
-      sequence = Math.floor(Math.random() * (SEQUENCE_SPACE / 2));
+      sequence = Math.floor(Math.random() * (ID_SEQUENCE_SPACE / 2));
     }
-    return lastMs * SEQUENCE_SPACE + sequence;
+    return lastMs * ID_SEQUENCE_SPACE + sequence;
   };
 }
 
@@ -28,5 +29,5 @@ export const newId = createIdGenerator();
 
 /** The creation time encoded in an id. */
 export function idTime(id: number): Date {
-  return new Date(Math.floor(id / SEQUENCE_SPACE) + EPOCH_MS);
+  return new Date(Math.floor(id / ID_SEQUENCE_SPACE) + EPOCH_MS);
 }

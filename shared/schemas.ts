@@ -12,7 +12,13 @@ export const LIMITS = {
   passwordMinBytes: 8,
   passwordMaxBytes: 72, // bcrypt ignores everything past 72 bytes: refuse instead of silently truncating
   textMax: 4000,
-  groupMembersMax: 500,
+  groupMembersMax: 2000,
+  /**
+   * Ids one conversation/create takes in its query string. API Gateway HTTP APIs cap the request line and header
+   * values together at 10,240 bytes (not adjustable): 256 ids of up to 16 digits, comma-separated, are 4.3 KB,
+   * which leaves about 5.5 KB for the path and headers (token included). A bigger group grows by members/add.
+   */
+  conversationCreateIdsMax: 256,
   clientMessageIdMax: 64,
   historyPageDefault: 50,
   historyPageMax: 100,
@@ -71,17 +77,27 @@ export const idParam = <N extends string>(name: N) => z.object({ [name]: id } as
 export const createConversationQuery = z.object({
   contactId: z
     .string()
-    .max(LIMITS.groupMembersMax * 18, 'lists too many ids')
+    .max(LIMITS.conversationCreateIdsMax * 18, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)
     .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
-    .pipe(z.array(decimalId).min(1, 'needs at least one id').max(LIMITS.groupMembersMax - 1, `allows at most ${LIMITS.groupMembersMax - 1} ids`)),
+    .pipe(z.array(decimalId).min(1, 'needs at least one id').max(LIMITS.conversationCreateIdsMax, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)),
 });
 
 export const conversationQuery = z.object({ conversationId: id });
+
+/** A message's position in its conversation: 1, 2, 3, ... (a JSON integer or a decimal string). */
+export const seq = z.coerce
+  .number({ error: 'must be a positive integer seq' })
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(Number.MAX_SAFE_INTEGER)
+  .meta({ description: 'A message seq: 1, 2, 3, ... per conversation', example: 42 });
 
 export const historyQuery = z.object({
   limit: z.coerce.number().int('must be an integer').min(1).max(LIMITS.historyPageMax).default(LIMITS.historyPageDefault),
   before: id.optional(),
   after: id.optional(),
+  before_seq: seq.optional(),
+  after_seq: z.coerce.number().int('must be an integer').min(0).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: 'The messages after this seq (0: from the first)' }),
 });
 
 export const messageType = z.enum(['text', 'image']);
@@ -104,6 +120,9 @@ export const imageUploadBody = z.object({
 export const legacyImageFields = z.object({ conversationId: id.optional() });
 
 /** WebSocket frames: `action` selects the route (API Gateway reads it); the rest is validated like a body. */
-export const markReadBody = z.object({ conversationId: id, messageId: id });
+export const markReadBody = z.union(
+  [z.object({ conversationId: id, messageId: id }), z.object({ conversationId: id, seq })],
+  { error: 'needs conversationId and messageId or seq' },
+);
 
 export const typingBody = z.object({ conversationId: id });

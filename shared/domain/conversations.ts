@@ -3,24 +3,39 @@ import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError
 import { getUsers } from '../data/users.ts';
 import { listBlockers } from '../data/blocks.ts';
 import {
-  getConversation,
   getConversations,
   getPairConversationId,
+  listMemberIds,
   listMemberships,
   putGroupConversation,
   putSingleConversation,
   type ConversationRecord,
+  type MembershipRecord,
+  type NewConversation,
 } from '../data/conversations.ts';
+import { fromLastMessage } from '../data/messages.ts';
 import { toMessageView, type MessageView } from './messages.ts';
+import { requireMembership } from './membership.ts';
 
 /** A conversation as the caller sees it: `members` are the other members (the seed's shape). */
-export type ConversationView = { id: number; type: 'single' | 'group'; members: number[] };
-export type ConversationListItem = ConversationView & { last_message: MessageView | null; unread: number; created_at: string; updated_at: string };
+export type ConversationView = { id: number; type: 'single' | 'group'; members: number[]; member_count?: number };
+export type ConversationListItem = ConversationView & {
+  last_message: MessageView | null;
+  unread: number;
+  last_seq: number;
+  read_seq: number;
+  created_at: string;
+  updated_at: string;
+};
+
+/** A group's entry in getlist names at most this many other members; /conversation/members lists them all. */
+export const GETLIST_MEMBERS_MAX = 100;
 
 const others = (memberIds: readonly number[], callerId: number) => memberIds.filter((id) => id !== callerId);
 
-function toView(conversation: ConversationRecord, callerId: number): ConversationView {
-  return { id: conversation.id, type: conversation.type, members: others(conversation.memberIds, callerId) };
+function newView(conversation: NewConversation, callerId: number): ConversationView {
+  const members = others(conversation.memberIds, callerId);
+  return { id: conversation.id, type: conversation.type, members, ...(conversation.type === 'group' ? { member_count: conversation.memberIds.length } : {}) };
 }
 
 /**
@@ -42,9 +57,9 @@ export async function createConversation(callerId: number, contactIds: readonly 
   if (single) return findOrCreateSingle(callerId, ids[0]!, pairId);
 
   const now = new Date().toISOString();
-  const group: ConversationRecord = { id: newId(), type: 'group', memberIds: [callerId, ...ids], createdBy: callerId, createdAt: now, lastActivityAt: now, messageCount: 0 };
+  const group: NewConversation = { id: newId(), type: 'group', memberIds: [callerId, ...ids], createdBy: callerId, createdAt: now, lastActivityAt: now };
   await putGroupConversation(group);
-  return { conversation: toView(group, callerId), created: true };
+  return { conversation: newView(group, callerId), created: true };
 }
 
 async function findOrCreateSingle(callerId: number, otherId: number, knownId: number | undefined) {
@@ -54,8 +69,8 @@ async function findOrCreateSingle(callerId: number, otherId: number, knownId: nu
       return { conversation: { id: existingId, type: 'single' as const, members: [otherId] }, created: false };
     }
     const now = new Date().toISOString();
-    const single: ConversationRecord = { id: newId(), type: 'single', memberIds: [callerId, otherId], createdBy: callerId, createdAt: now, lastActivityAt: now, messageCount: 0 };
-    if ((await putSingleConversation(single)) === 'created') return { conversation: toView(single, callerId), created: true };
+    const single: NewConversation = { id: newId(), type: 'single', memberIds: [callerId, otherId], createdBy: callerId, createdAt: now, lastActivityAt: now };
+    if ((await putSingleConversation(single)) === 'created') return { conversation: newView(single, callerId), created: true };
     // Someone else's transaction for the same pair won or is in flight: read theirs, backing off a little.
     await new Promise((resolve) => setTimeout(resolve, 10 + Math.random() * 40 * (attempt + 1)));
     existingId = await getPairConversationId(callerId, otherId);
@@ -63,55 +78,57 @@ async function findOrCreateSingle(callerId: number, otherId: number, knownId: nu
   throw new ServiceUnavailableError();
 }
 
-/** The caller's conversations, most recently active first: one Query plus one parallel BatchGet wave. */
+/**
+ * The caller's conversations, most recently active first: one Query of their memberships, then one parallel wave
+ * (a BatchGet of the conversation items, and each group's first members). Everything per member — read marker,
+ * unread, what a block hides — comes from the membership item, so no Query over messages.
+ */
 export async function listConversations(callerId: number): Promise<ConversationListItem[]> {
   const memberships = await listMemberships(callerId);
-  const readCounts = new Map(memberships.map((m) => [m.conversationId, m.readCount ?? 0]));
-  const conversations = await getConversations(memberships.map((m) => m.conversationId));
-  return conversations
-    .filter((c) => c.memberIds.includes(callerId))
-    .sort((a, b) => b.lastActivityAt.localeCompare(a.lastActivityAt) || b.id - a.id)
-    .map((c) => ({
-      ...toView(c, callerId),
-      last_message: c.lastMessage && !c.lastMessage.hiddenFrom?.includes(callerId) ? toMessageView(c.lastMessage) : null,
-      unread: Math.max(0, c.messageCount - (readCounts.get(c.id) ?? 0)),
-      created_at: c.createdAt,
-      updated_at: c.lastActivityAt,
-    }));
+  const groups = memberships.filter((m) => m.type === 'group').map((m) => m.conversationId);
+  const [conversations, rosters] = await Promise.all([
+    getConversations(memberships.map((m) => m.conversationId)),
+    Promise.all(groups.map(async (id) => [id, await listMemberIds(id, GETLIST_MEMBERS_MAX + 1)] as const)),
+  ]);
+  const byId = new Map(conversations.map((c) => [c.id, c]));
+  const members = new Map(rosters);
+  return memberships
+    .flatMap((m) => {
+      const conversation = byId.get(m.conversationId);
+      return conversation ? [listItem(conversation, m, callerId, members.get(m.conversationId))] : [];
+    })
+    .sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id);
 }
 
-/** The conversation, if the caller is a member: 404 when it does not exist, 403 when the caller is not in it. */
-export async function requireMembership(callerId: number, conversationId: number): Promise<ConversationRecord> {
-  const conversation = await getConversation(conversationId);
-  return checkMember(conversation, callerId);
-}
-
-export function checkMember(conversation: ConversationRecord | undefined, callerId: number): ConversationRecord {
-  if (!conversation) throw new NotFoundError('会话不存在');
-  if (!conversation.memberIds.includes(callerId)) throw new ForbiddenError('你不是该会话的成员');
-  return conversation;
-}
-
-/** Who a user's message, typing or read event reaches: every member except those who block the user. */
-export type Audience = { conversation: ConversationRecord; visibleTo: number[]; hiddenFrom: number[] };
-
-/** One round trip: the conversation and the user's blockers, read in parallel. */
-export async function resolveAudience(userId: number, conversationId: number): Promise<Audience> {
-  const [found, blockers] = await Promise.all([getConversation(conversationId), listBlockers(userId)]);
-  const conversation = checkMember(found, userId);
+function listItem(conversation: ConversationRecord, membership: MembershipRecord, callerId: number, roster?: number[]): ConversationListItem {
+  const { lastMessage, lastSeq } = conversation;
+  // The newest message the caller may see: the conversation's, or, when that one is hidden from them, their own copy
+  // of the one before it, so a hidden message neither moves the entry nor changes its preview.
+  const hiddenNewest = lastMessage?.hiddenFrom?.includes(callerId);
+  const newest = !lastMessage ? undefined : hiddenNewest ? membership.lastVisible : { ...lastMessage, seq: lastSeq };
+  const readSeq = membership.readSeq ?? 0;
+  const notUnread = (membership.notUnread ?? []).filter((seq) => seq > readSeq).length;
+  const members = conversation.type === 'single' ? [membership.peerId!] : others(roster ?? [], callerId).slice(0, GETLIST_MEMBERS_MAX);
   return {
-    conversation,
-    visibleTo: conversation.memberIds.filter((id) => !blockers.has(id)),
-    hiddenFrom: conversation.memberIds.filter((id) => blockers.has(id)),
+    id: conversation.id,
+    type: conversation.type,
+    members,
+    ...(conversation.type === 'group' ? { member_count: conversation.memberCount } : {}),
+    last_message: newest ? toMessageView(fromLastMessage(conversation.id, newest, newest.seq)) : null,
+    unread: Math.max(0, lastSeq - readSeq - notUnread),
+    last_seq: lastSeq,
+    read_seq: readSeq,
+    created_at: conversation.createdAt,
+    updated_at: newest ? newest.sentAt : hiddenNewest ? conversation.createdAt : conversation.lastActivityAt,
   };
 }
 
 export type MemberView = { id: number; userId: number; username: string; nickname: string };
 
-/** The other members of a conversation the caller belongs to. */
+/** The other members of a conversation the caller belongs to: a Query of its roster, then one BatchGet wave. */
 export async function listOtherMembers(callerId: number, conversationId: number): Promise<MemberView[]> {
-  const conversation = await requireMembership(callerId, conversationId);
-  const otherIds = others(conversation.memberIds, callerId);
+  const [, memberIds] = await Promise.all([requireMembership(callerId, conversationId), listMemberIds(conversationId)]);
+  const otherIds = others(memberIds, callerId);
   const users = await getUsers(otherIds);
   return otherIds.flatMap((id) => {
     const user = users.get(id);

@@ -1,10 +1,10 @@
 import { NotFoundError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
-import { advanceReadMarker } from '../data/conversations.ts';
-import { countUnreadAfter, getMessage, markReceived, type MessageRecord } from '../data/messages.ts';
+import { advanceReadMarker, getConversation, getMembership, type MembershipRecord } from '../data/conversations.ts';
+import { getMessage, getMessageById } from '../data/messages.ts';
 import { disconnect, push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
-import { resolveAudience } from './conversations.ts';
+import { resolveAudience } from './membership.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { headImage } from '../data/images.ts';
 import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
@@ -17,12 +17,14 @@ import { config } from '../config.ts';
  */
 
 /**
- * Round trip 1 reads the conversation and the sender's blockers (and, for an image, checks its upload arrived) and
- * counts the send against the sender's rate limit;
- * round trip 2 stores the message while it looks up the visible members' connections; then the pushes. A duplicate
- * (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the first time.
- * (Left open: when the first attempt's store timed out yet committed, its client was told 503 and nobody was pushed;
- * the resend is acked and the members catch up from history.)
+ * Three sequential DynamoDB round trips before the first push, whatever the group's size:
+ *   1. the sender's membership (the membership check, their read state and recent client ids), the roster, the
+ *      sender's blockers, and the rate-limit counter (for an image, a HEAD of its upload), all in parallel;
+ *   2. the conversation item hands out the seq, while the visible members' connections are looked up;
+ *   3. the message, the sender's membership (and each blocker's) are written in parallel.
+ * A duplicate (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the
+ * first time. (Left open: when the first attempt's store timed out yet committed, its client was told 503 and nobody
+ * was pushed; the resend is acked and the members catch up from history, which seq gaps now make them do.)
  * Returns the message as clients see it (image messages with their download URL).
  */
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
@@ -41,8 +43,7 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
     if (origin) await push(origin, ack);
     return { message: view!, duplicate: stored.duplicate };
   }
-  const stampReceived = audience.conversation.type === 'single' ? onceDeliveredTo(senderId, stored.message) : undefined;
-  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin, stampReceived);
+  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin);
   return { message: view!, duplicate: false };
 }
 
@@ -55,19 +56,39 @@ function unlisted(error: Error): undefined {
   return undefined;
 }
 
+export type ReadMarker = { messageId: number; seq?: undefined } | { seq: number; messageId?: undefined };
+
 /**
- * Moves the caller's read marker to the message (forward only) and tells the others. readCount becomes the
- * conversation's message count minus the unread messages after the marker, which is what `unread` in getlist subtracts.
+ * Moves the caller's read marker to the message (forward only) and tells the others, with its seq. Constant cost
+ * whatever the conversation's length: the membership, the conversation's last seq and the message are Gets, and
+ * unread is derived from the marker (lastSeq − readSeq − the not-unread seqs above it). A marker that does not move
+ * writes nothing and tells nobody.
  */
-export async function markRead(userId: number, conversationId: number, messageId: number): Promise<void> {
-  const [audience, message, unreadAfter] = await Promise.all([resolveAudience(userId, conversationId), getMessage(conversationId, messageId), countUnreadAfter(conversationId, messageId, userId)]);
-  if (!message) throw new NotFoundError('消息不存在');
+export async function markRead(userId: number, conversationId: number, marker: ReadMarker): Promise<void> {
+  const [audience, conversation, bySeq] = await Promise.all([
+    resolveAudience(userId, conversationId),
+    getConversation(conversationId, true),
+    marker.seq !== undefined ? getMessage(conversationId, marker.seq) : undefined,
+  ]);
+  const message = marker.seq !== undefined ? bySeq : await getMessageById(conversationId, marker.messageId, conversation?.lastSeq ?? 0);
+  if (!message || message.hiddenFrom?.includes(userId)) throw new NotFoundError('消息不存在');
   const [moved, connections] = await Promise.all([
-    advanceReadMarker(userId, conversationId, messageId, Math.max(0, audience.conversation.messageCount - unreadAfter)),
+    moveReadMarker(audience.membership, message.seq),
     listConnections(audience.visibleTo.filter((id) => id !== userId)),
   ]);
   if (!moved) return; // a replayed or older markRead: nothing changed, nothing to tell
-  await broadcast(connections, () => ({ event: 'read', conversationId, userId, messageId }));
+  await broadcast(connections, () => ({ event: 'read', conversationId, userId, messageId: message.id, seq: message.seq }));
+}
+
+/** Forward only, retried when a send or another read of the same member changed the item in between. */
+async function moveReadMarker(read: MembershipRecord, seq: number): Promise<boolean> {
+  let membership: MembershipRecord | undefined = read;
+  for (let attempt = 0; attempt < 4 && membership; attempt++) {
+    if (seq <= membership.readSeq) return false;
+    if (await advanceReadMarker(membership.userId, membership.conversationId, membership, seq)) return true;
+    membership = await getMembership(read.userId, read.conversationId);
+  }
+  throw new Error('read marker kept changing');
 }
 
 /** Typing reaches the other members' connections (not those who block the typist) and is never stored. */
@@ -106,13 +127,3 @@ async function broadcast(connections: LiveConnection[], frameFor: (target: LiveC
 }
 
 type AfterSent = (target: LiveConnection) => Promise<void> | undefined;
-
-/** received_at is stamped once, when a push first reaches the other member of a single conversation. */
-function onceDeliveredTo(senderId: number, message: MessageRecord): AfterSent {
-  let stamped = false;
-  return (target) => {
-    if (stamped || target.userId === senderId) return undefined;
-    stamped = true;
-    return markReceived(message.conversationId, message.id, new Date().toISOString());
-  };
-}

@@ -4,7 +4,7 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 import { IMAGE_EXTENSIONS, sniffImageType, type ImageContentType } from '../image-types.ts';
 import { LIMITS } from '../schemas.ts';
 import { imageKey, imagePrefix, presignDownload, presignUpload, putImage, type StoredImage } from '../data/images.ts';
-import { requireMembership } from './conversations.ts';
+import { requireMembership } from './membership.ts';
 import type { MessageView } from './messages.ts';
 
 /**
