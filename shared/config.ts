@@ -62,7 +62,11 @@ function loadConfig() {
       register: limit('register', 'LIMIT_REGISTER', 20, 60 * 60),
       /** Messages sent per user (HTTP and WebSocket alike). */
       messageSend: limit('messageSend', 'LIMIT_MESSAGE_SEND', 120, 60),
+      /** Groups created per user: with consent (groupInvites), keeps one account from filling others' lists. */
+      groupCreate: limit('groupCreate', 'LIMIT_GROUP_CREATE', 20, 60 * 60),
     }),
+    /** How long a sender may recall their own message (owners and admins of a group may at any time). */
+    recallWindowSeconds: positiveInt('RECALL_WINDOW_SECONDS', 120),
   });
 }
 

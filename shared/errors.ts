@@ -10,6 +10,9 @@ export type ErrorCode =
   | 'NOT_FOUND'
   | 'USERNAME_TAKEN'
   | 'ALREADY_CONTACT'
+  | 'ALREADY_MEMBER'
+  | 'INVITE_NOT_ALLOWED'
+  | 'RECALL_WINDOW_PASSED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
@@ -34,8 +37,8 @@ export class UnauthorizedError extends AppError {
   }
 }
 export class ForbiddenError extends AppError {
-  constructor(message = '无权访问', code: 'FORBIDDEN' | 'BLOCKED' = 'FORBIDDEN') {
-    super(code, message);
+  constructor(message = '无权访问', code: 'FORBIDDEN' | 'BLOCKED' | 'INVITE_NOT_ALLOWED' | 'RECALL_WINDOW_PASSED' = 'FORBIDDEN', details?: Record<string, unknown>) {
+    super(code, message, details);
   }
 }
 export class NotFoundError extends AppError {
@@ -44,7 +47,7 @@ export class NotFoundError extends AppError {
   }
 }
 export class ConflictError extends AppError {
-  constructor(code: 'USERNAME_TAKEN' | 'ALREADY_CONTACT', message: string) {
+  constructor(code: 'USERNAME_TAKEN' | 'ALREADY_CONTACT' | 'ALREADY_MEMBER', message: string) {
     super(code, message);
   }
 }
@@ -79,6 +82,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   NOT_FOUND: 404,
   USERNAME_TAKEN: 409,
   ALREADY_CONTACT: 409,
+  ALREADY_MEMBER: 409,
+  INVITE_NOT_ALLOWED: 403,
+  RECALL_WINDOW_PASSED: 403,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

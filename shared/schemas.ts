@@ -13,6 +13,12 @@ export const LIMITS = {
   passwordMaxBytes: 72, // bcrypt ignores everything past 72 bytes: refuse instead of silently truncating
   textMax: 4000,
   groupMembersMax: 2000,
+  groupNameMax: 64,
+  groupAnnouncementMax: 2000,
+  /** Admins per group: their ids live on the conversation item every send writes, so it stays small. */
+  groupAdminsMax: 50,
+  /** Users one members/add or members/remove takes (a group grows past it in several calls). */
+  groupChangeIdsMax: 500,
   /**
    * Ids one conversation/create takes in its query string. API Gateway HTTP APIs cap the request line and header
    * values together at 10,240 bytes (not adjustable): 256 ids of up to 16 digits, comma-separated, are 4.3 KB,
@@ -74,7 +80,10 @@ export const contactBody = z.object({ id });
 
 export const idParam = <N extends string>(name: N) => z.object({ [name]: id } as Record<N, typeof id>);
 
+const groupName = visible(LIMITS.groupNameMax);
+
 export const createConversationQuery = z.object({
+  name: groupName.optional().meta({ description: 'Groups only: the group name (1–64 characters)' }),
   contactId: z
     .string()
     .max(LIMITS.conversationCreateIdsMax * 18, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)
@@ -126,3 +135,21 @@ export const markReadBody = z.union(
 );
 
 export const typingBody = z.object({ conversationId: id });
+
+/** Group management bodies (POST /conversation/...). */
+const userIds = z.array(id).min(1, 'needs at least one id').max(LIMITS.groupChangeIdsMax, `allows at most ${LIMITS.groupChangeIdsMax} ids`);
+export const conversationBody = z.object({ conversationId: id });
+export const groupMembersBody = z.object({ conversationId: id, userIds });
+export const groupInvite = z.enum(['all', 'admins']).meta({ description: '`all`: any member may add people; `admins`: only the owner and admins' });
+export const groupUpdateBody = z.object({
+  conversationId: id,
+  name: groupName.optional(),
+  announcement: z.string().max(LIMITS.groupAnnouncementMax, `must be at most ${LIMITS.groupAnnouncementMax} characters`).optional(),
+  avatarKey: z.string().max(200).optional().meta({ description: 'An image key uploaded for this conversation (POST /message/image)' }),
+  invite: groupInvite.optional(),
+});
+export const groupAdminBody = z.object({ conversationId: id, userId: id, admin: z.boolean() });
+export const groupTransferBody = z.object({ conversationId: id, userId: id });
+
+export const groupInvites = z.enum(['anyone', 'contacts']).meta({ description: '`anyone` (the default) or `contacts`: only people on my contact list may put me in a group' });
+export const userSettingsBody = z.object({ groupInvites });

@@ -14,10 +14,29 @@ export type LastMessage = {
   draftId: number;
   senderId: number;
   content: string;
-  type: 'text' | 'image';
+  type: 'text' | 'image' | 'system';
   sentAt: string;
+  /** System messages: the group change they record. */
+  system?: SystemEvent;
   clientMessageId?: string;
   hiddenFrom?: number[];
+};
+
+/** What a system message records: the change, who made it, and whom it concerns. */
+export type SystemEvent = { event: string; actorId: number; userIds: number[] };
+
+/** What only a group's META item carries: its settings, owner and admins, and a version every change moves. */
+export type GroupFields = {
+  name: string | null;
+  ownerId: number;
+  admins: number[];
+  announcement: string;
+  avatarKey: string | null;
+  invite: 'all' | 'admins';
+  /** Bumped by every membership or role change: each change is conditional on the version it read. */
+  version: number;
+  /** Set by disband: the conversation's members are gone and nothing more can happen in it. */
+  disbanded?: boolean;
 };
 
 /**
@@ -34,7 +53,7 @@ export type ConversationRecord = {
   lastSeq: number;
   memberCount: number;
   lastMessage?: LastMessage;
-};
+} & Partial<GroupFields>;
 
 /** What creating a conversation needs: the record and who is in it (written as membership items, not into META). */
 export type NewConversation = Omit<ConversationRecord, 'lastSeq' | 'memberCount'> & { memberIds: number[] };
@@ -48,6 +67,8 @@ export type MembershipRecord = {
   conversationId: number;
   type: ConversationType;
   joinedAt: string;
+  /** Groups: the first seq this member may see (their join's system message); 1 for the founders. */
+  joinedSeq?: number;
   /** Single conversations: the other member, so getlist needs no member Query. */
   peerId?: number;
   /** The read marker as a seq (0 before any read). */
@@ -81,21 +102,29 @@ function metaItem(conversation: NewConversation): ConversationRecord & Key {
   return { ...conversationKey(conversation.id), ...rest, lastSeq: 0, memberCount: memberIds.length };
 }
 
-/** The two items each member gets: their membership and the conversation's roster entry. */
-function memberItems(conversation: NewConversation, userId: number): Array<Record<string, unknown>> {
+/** A roster entry: who, since when (GET /conversation/members shows it). */
+export type RosterRecord = { userId: number; joinedAt: string };
+
+/**
+ * The two items each member gets: their membership and the conversation's roster entry. A member who joins a
+ * group later starts at `joinedSeq` (their join's system message), with everything before it out of reach and
+ * not unread.
+ */
+export function memberItems(conversation: Pick<NewConversation, 'id' | 'type' | 'memberIds'>, userId: number, joinedAt: string, joinedSeq = 1): [MembershipRecord & Key, RosterRecord & Key] {
   const peerId = conversation.type === 'single' ? conversation.memberIds.find((id) => id !== userId) : undefined;
   const membership: MembershipRecord & Key = {
     ...membershipKey(userId, conversation.id),
     userId,
     conversationId: conversation.id,
     type: conversation.type,
-    joinedAt: conversation.createdAt,
-    readSeq: 0,
+    joinedAt,
+    ...(conversation.type === 'group' ? { joinedSeq } : {}),
+    readSeq: joinedSeq - 1,
     notUnread: [],
     clientIds: {},
     ...(peerId !== undefined ? { peerId } : {}),
   };
-  return [membership, { ...rosterKey(conversation.id, userId), userId, joinedAt: conversation.createdAt }];
+  return [membership, { ...rosterKey(conversation.id, userId), userId, joinedAt }];
 }
 
 export async function getPairConversationId(a: number, b: number): Promise<number | undefined> {
@@ -111,7 +140,7 @@ export async function putSingleConversation(conversation: NewConversation): Prom
       TransactItems: [
         { Put: { TableName: TABLE, Item: { ...pairKey(a, b), conversationId: conversation.id }, ConditionExpression: 'attribute_not_exists(PK)' } },
         { Put: { TableName: TABLE, Item: metaItem(conversation), ConditionExpression: 'attribute_not_exists(PK)' } },
-        ...[a, b].flatMap((id) => memberItems(conversation, id)).map((Item) => ({ Put: { TableName: TABLE, Item } })),
+        ...[a, b].flatMap((id) => memberItems(conversation, id, conversation.createdAt)).map((Item) => ({ Put: { TableName: TABLE, Item } })),
       ],
     });
     return 'created';
@@ -128,7 +157,7 @@ export async function putSingleConversation(conversation: NewConversation): Prom
 export async function putGroupConversation(conversation: NewConversation): Promise<void> {
   await Promise.all([
     db.send(new PutCommand({ TableName: TABLE, Item: metaItem(conversation), ConditionExpression: 'attribute_not_exists(PK)' })),
-    batchPut(conversation.memberIds.flatMap((id) => memberItems(conversation, id))),
+    batchPut(conversation.memberIds.flatMap((id) => memberItems(conversation, id, conversation.createdAt))),
   ]);
 }
 
@@ -149,6 +178,11 @@ export async function getMembership(userId: number, conversationId: number): Pro
 
 export async function listMemberships(userId: number): Promise<MembershipRecord[]> {
   return (await queryPrefix(`USER#${userId}`, 'CONV#')) as MembershipRecord[];
+}
+
+/** The roster with join times, strongly consistent: what a group change is decided on. */
+export async function listRoster(conversationId: number): Promise<RosterRecord[]> {
+  return (await queryPrefix(`CONV#${conversationId}`, 'MEMBER#', { ConsistentRead: true, ProjectionExpression: 'userId, joinedAt' })) as RosterRecord[];
 }
 
 /** Who is in a conversation: a Query of its roster (paged; 2,000 members are one or two pages). */

@@ -221,11 +221,11 @@ export type MessagePage = { messages: MessageRecord[]; hasMore: boolean };
 
 /**
  * One page of a conversation's messages by seq, always returned oldest first. beforeSeq: the page just older than
- * it (or the newest page); afterSeq: the page just newer.
+ * it (or the newest page); afterSeq: the page just newer; minSeq: nothing older (a group member's join).
  */
-export async function queryMessages(conversationId: number, options: { limit: number; beforeSeq?: number; afterSeq?: number }): Promise<MessagePage> {
+export async function queryMessages(conversationId: number, options: { limit: number; beforeSeq?: number; afterSeq?: number; minSeq?: number }): Promise<MessagePage> {
   const forward = options.afterSeq !== undefined;
-  const from = forward ? options.afterSeq! + 1 : 1;
+  const from = Math.max(forward ? options.afterSeq! + 1 : 1, options.minSeq ?? 1);
   const to = options.beforeSeq !== undefined ? options.beforeSeq - 1 : Number.MAX_SAFE_INTEGER;
   if (from > to) return { messages: [], hasMore: false };
   const out = await db.send(new QueryCommand({

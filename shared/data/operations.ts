@@ -43,11 +43,22 @@ async function batchGetPart(keys: Key[], projection?: string): Promise<Record<st
  * Not atomic: for writes whose readers tolerate a partial state for a moment (group memberships, fixtures).
  */
 export async function batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
-  await Promise.all(chunk(items, 25).map(batchPutPart));
+  await batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
 }
 
-async function batchPutPart(items: Record<string, unknown>[]): Promise<void> {
-  let pending = items.map((Item) => ({ PutRequest: { Item } }));
+/** Deletes items by key, batched and retried as batchPut (not atomic either). */
+export async function batchDelete(keys: readonly Key[]): Promise<void> {
+  await batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Key } };
+
+async function batchWrite(requests: readonly WriteRequest[]): Promise<void> {
+  await Promise.all(chunk(requests, 25).map(batchWritePart));
+}
+
+async function batchWritePart(requests: WriteRequest[]): Promise<void> {
+  let pending = requests;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 5) throw Object.assign(new Error('BatchWrite left items unprocessed'), { name: 'ThrottlingException' });
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));

@@ -1,24 +1,61 @@
 import { newId } from '../ids.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
+import { config } from '../config.ts';
 import { getUsers } from '../data/users.ts';
 import { listBlockers } from '../data/blocks.ts';
+import { presignDownload } from '../data/images.ts';
 import {
+  getConversation,
   getConversations,
   getPairConversationId,
   listMemberIds,
   listMemberships,
+  listRoster,
   putGroupConversation,
   putSingleConversation,
   type ConversationRecord,
+  type GroupFields,
   type MembershipRecord,
   type NewConversation,
 } from '../data/conversations.ts';
 import { fromLastMessage } from '../data/messages.ts';
 import { toMessageView, type MessageView } from './messages.ts';
 import { requireMembership } from './membership.ts';
+import { checkInviteConsent } from './consent.ts';
+import { consume } from './limits.ts';
 
-/** A conversation as the caller sees it: `members` are the other members (the seed's shape). */
-export type ConversationView = { id: number; type: 'single' | 'group'; members: number[]; member_count?: number };
+/** What a group's object adds to the seed's conversation shape. */
+export type GroupView = {
+  name: string | null;
+  owner_id: number;
+  admins: number[];
+  member_count: number;
+  announcement: string;
+  avatar_url: string | null;
+  invite: GroupFields['invite'];
+};
+
+/** A conversation as the caller sees it: `members` are the other members (the seed's shape); groups add GroupView. */
+export type ConversationView = { id: number; type: 'single' | 'group'; members: number[] } & Partial<GroupView>;
+
+/** A group's own fields as clients see them (the avatar as a short-lived GET link). */
+export async function groupView(conversation: ConversationRecord): Promise<GroupView> {
+  return {
+    name: conversation.name ?? null,
+    owner_id: conversation.ownerId ?? conversation.createdBy,
+    admins: conversation.admins ?? [],
+    member_count: conversation.memberCount,
+    announcement: conversation.announcement ?? '',
+    avatar_url: conversation.avatarKey ? await presignDownload(conversation.avatarKey) : null,
+    invite: conversation.invite ?? 'all',
+  };
+}
+
+/** A conversation object for one member: the others (at most GETLIST_MEMBERS_MAX of them) and, for groups, GroupView. */
+export async function conversationViewFor(conversation: ConversationRecord, memberIds: readonly number[], viewerId: number): Promise<ConversationView> {
+  const members = others(memberIds, viewerId).slice(0, GETLIST_MEMBERS_MAX);
+  return { id: conversation.id, type: conversation.type, members, ...(conversation.type === 'group' ? await groupView(conversation) : {}) };
+}
 export type ConversationListItem = ConversationView & {
   last_message: MessageView | null;
   unread: number;
@@ -35,29 +72,39 @@ const others = (memberIds: readonly number[], callerId: number) => memberIds.fil
 
 function newView(conversation: NewConversation, callerId: number): ConversationView {
   const members = others(conversation.memberIds, callerId);
-  return { id: conversation.id, type: conversation.type, members, ...(conversation.type === 'group' ? { member_count: conversation.memberIds.length } : {}) };
+  if (conversation.type === 'single') return { id: conversation.id, type: 'single', members };
+  const { name = null, ownerId = callerId, admins = [], announcement = '', invite = 'all' } = conversation;
+  return { id: conversation.id, type: 'group', members, name, owner_id: ownerId, admins, member_count: conversation.memberIds.length, announcement, avatar_url: null, invite };
 }
 
 /**
  * One other user: the single conversation with them (found, or created once even under concurrent calls).
- * Several: a new group. Every user must exist, and none may have blocked the caller.
+ * Several: a new group, owned by the caller, counted against their group-creation limit. Every user must exist,
+ * none may have blocked the caller, and each must accept being put in a group by the caller (their groupInvites).
  */
-export async function createConversation(callerId: number, contactIds: readonly number[]): Promise<{ conversation: ConversationView; created: boolean }> {
+export async function createConversation(callerId: number, contactIds: readonly number[], name?: string): Promise<{ conversation: ConversationView; created: boolean }> {
   const ids = [...new Set(contactIds)];
   if (ids.includes(callerId)) throw new ValidationError('会话成员不能包含自己', 'contactId');
   const single = ids.length === 1;
-  const [users, blockers, pairId] = await Promise.all([
+  if (single && name !== undefined) throw new ValidationError('单聊没有名称', 'name');
+  const [users, blockers, pairId, consent] = await Promise.all([
     getUsers(ids),
     listBlockers(callerId),
     single ? getPairConversationId(callerId, ids[0]!) : undefined,
+    single ? undefined : checkInviteConsent(callerId, ids),
+    single ? undefined : consume(config.limits.groupCreate, String(callerId)),
   ]);
   const missing = ids.find((id) => !users.has(id));
   if (missing !== undefined) throw new NotFoundError(`用户 ${missing} 不存在`);
   if (ids.some((id) => blockers.has(id))) throw new ForbiddenError('对方已屏蔽你，无法创建会话', 'BLOCKED');
   if (single) return findOrCreateSingle(callerId, ids[0]!, pairId);
+  consent!(users);
 
   const now = new Date().toISOString();
-  const group: NewConversation = { id: newId(), type: 'group', memberIds: [callerId, ...ids], createdBy: callerId, createdAt: now, lastActivityAt: now };
+  const group: NewConversation = {
+    id: newId(), type: 'group', memberIds: [callerId, ...ids], createdBy: callerId, createdAt: now, lastActivityAt: now,
+    name: name ?? null, ownerId: callerId, admins: [], announcement: '', avatarKey: null, invite: 'all', version: 0,
+  };
   await putGroupConversation(group);
   return { conversation: newView(group, callerId), created: true };
 }
@@ -90,17 +137,17 @@ export async function listConversations(callerId: number): Promise<ConversationL
     getConversations(memberships.map((m) => m.conversationId)),
     Promise.all(groups.map(async (id) => [id, await listMemberIds(id, GETLIST_MEMBERS_MAX + 1)] as const)),
   ]);
-  const byId = new Map(conversations.map((c) => [c.id, c]));
+  // A disbanded group whose member items an add was still writing is not the caller's any more.
+  const byId = new Map(conversations.filter((c) => !c.disbanded).map((c) => [c.id, c]));
   const members = new Map(rosters);
-  return memberships
-    .flatMap((m) => {
-      const conversation = byId.get(m.conversationId);
-      return conversation ? [listItem(conversation, m, callerId, members.get(m.conversationId))] : [];
-    })
-    .sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id);
+  const items = await Promise.all(memberships.flatMap((m) => {
+    const conversation = byId.get(m.conversationId);
+    return conversation ? [listItem(conversation, m, callerId, members.get(m.conversationId))] : [];
+  }));
+  return items.sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id);
 }
 
-function listItem(conversation: ConversationRecord, membership: MembershipRecord, callerId: number, roster?: number[]): ConversationListItem {
+async function listItem(conversation: ConversationRecord, membership: MembershipRecord, callerId: number, roster?: number[]): Promise<ConversationListItem> {
   const { lastMessage, lastSeq } = conversation;
   // The newest message the caller may see: the conversation's, or, when that one is hidden from them, their own copy
   // of the one before it, so a hidden message neither moves the entry nor changes its preview.
@@ -113,7 +160,7 @@ function listItem(conversation: ConversationRecord, membership: MembershipRecord
     id: conversation.id,
     type: conversation.type,
     members,
-    ...(conversation.type === 'group' ? { member_count: conversation.memberCount } : {}),
+    ...(conversation.type === 'group' ? await groupView(conversation) : {}),
     last_message: newest ? toMessageView(fromLastMessage(conversation.id, newest, newest.seq)) : null,
     unread: Math.max(0, lastSeq - readSeq - notUnread),
     last_seq: lastSeq,
@@ -123,15 +170,26 @@ function listItem(conversation: ConversationRecord, membership: MembershipRecord
   };
 }
 
-export type MemberView = { id: number; userId: number; username: string; nickname: string };
+export type Role = 'owner' | 'admin' | 'member';
+export type MemberView = { id: number; userId: number; username: string; nickname: string; role: Role; joined_at: string };
 
-/** The other members of a conversation the caller belongs to: a Query of its roster, then one BatchGet wave. */
+/** A member's role: the group's owner and admins are on its META item; everyone in a single conversation is a member. */
+export function roleOf(conversation: ConversationRecord, userId: number): Role {
+  if (conversation.type !== 'group') return 'member';
+  if ((conversation.ownerId ?? conversation.createdBy) === userId) return 'owner';
+  return conversation.admins?.includes(userId) ? 'admin' : 'member';
+}
+
+/**
+ * The other members of a conversation the caller belongs to, with role and join time: the membership, the roster
+ * and the conversation item in parallel, then one BatchGet wave of the users.
+ */
 export async function listOtherMembers(callerId: number, conversationId: number): Promise<MemberView[]> {
-  const [, memberIds] = await Promise.all([requireMembership(callerId, conversationId), listMemberIds(conversationId)]);
-  const otherIds = others(memberIds, callerId);
-  const users = await getUsers(otherIds);
-  return otherIds.flatMap((id) => {
+  const [, roster, conversation] = await Promise.all([requireMembership(callerId, conversationId), listRoster(conversationId), getConversation(conversationId, true)]);
+  const entries = roster.filter((entry) => entry.userId !== callerId);
+  const users = await getUsers(entries.map((entry) => entry.userId));
+  return entries.flatMap(({ userId: id, joinedAt }) => {
     const user = users.get(id);
-    return user ? [{ id, userId: id, username: user.username, nickname: user.nickname }] : [];
+    return user && conversation ? [{ id, userId: id, username: user.username, nickname: user.nickname, role: roleOf(conversation, id), joined_at: joinedAt }] : [];
   });
 }

@@ -114,7 +114,7 @@ export async function closeConnections(userId: number): Promise<void> {
  * Pushes to every connection. A connection found gone (410) is deleted, except the origin's own (its $disconnect
  * is on the way); other failures are logged by push() and the message stays in history for the next catch-up.
  */
-async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string, afterSent?: AfterSent): Promise<void> {
+export async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string, afterSent?: AfterSent): Promise<void> {
   // Writes started as pushes complete (not after all of them), awaited before returning: a Lambda is frozen after.
   const writes: Promise<void>[] = [];
   const onOutcome = (target: LiveConnection, outcome: PushOutcome) => {

@@ -29,6 +29,8 @@ export type MessageView = {
   sent_at: string;
   received_at: string | null;
   clientMessageId?: string;
+  /** System messages (type "system"): the group change, who made it, whom it concerns. */
+  system?: { event: string; actor_id: number; user_ids: number[] };
   /** Image messages, once passed through withImageUrls (shared/domain/images.ts): a short-lived GET link. */
   url?: string;
 };
@@ -44,6 +46,7 @@ export function toMessageView(message: MessageRecord): MessageView {
     sent_at: message.sentAt,
     received_at: message.receivedAt ?? null,
     ...(message.clientMessageId ? { clientMessageId: message.clientMessageId } : {}),
+    ...(message.system ? { system: { event: message.system.event, actor_id: message.system.actorId, user_ids: message.system.userIds } } : {}),
   };
 }
 
@@ -123,12 +126,14 @@ const HISTORY_READS_MAX = 8;
 export async function getHistory(callerId: number, conversationId: number, query: HistoryQuery): Promise<HistoryPage> {
   if (query.before !== undefined && query.before_seq !== undefined) throw new ValidationError('before 与 before_seq 只能用一个', 'before_seq');
   if (query.after !== undefined && query.after_seq !== undefined) throw new ValidationError('after 与 after_seq 只能用一个', 'after_seq');
-  const [, conversation] = await Promise.all([requireMembership(callerId, conversationId), getConversation(conversationId, true)]);
+  const [membership, conversation] = await Promise.all([requireMembership(callerId, conversationId), getConversation(conversationId, true)]);
+  // A member who joined a group later sees it from their join's system message on, and no id before it resolves.
+  const minSeq = membership.joinedSeq ?? 1;
   const lastSeq = conversation?.lastSeq ?? 0;
   const seqOf = async (id: number | undefined, field: string) => {
     if (id === undefined) return undefined;
     const message = await getMessageById(conversationId, id, lastSeq);
-    if (!message || message.hiddenFrom?.includes(callerId)) throw new NotFoundError(`消息不存在: ${field}`);
+    if (!message || message.hiddenFrom?.includes(callerId) || message.seq < minSeq) throw new NotFoundError(`消息不存在: ${field}`);
     return message.seq;
   };
   const [beforeSeq, afterSeq] = await Promise.all([query.before_seq ?? seqOf(query.before, 'before'), query.after_seq ?? seqOf(query.after, 'after')]);
@@ -139,7 +144,7 @@ export async function getHistory(callerId: number, conversationId: number, query
   const shown: MessageRecord[] = [];
   let more = true;
   for (let reads = 0; more && shown.length < query.limit && reads < HISTORY_READS_MAX; reads++) {
-    const page = await queryMessages(conversationId, { limit: query.limit - shown.length, ...range });
+    const page = await queryMessages(conversationId, { limit: query.limit - shown.length, minSeq, ...range });
     const visible = page.messages.filter((m) => !m.hiddenFrom?.includes(callerId));
     if (forward) shown.push(...visible);
     else shown.unshift(...visible);
