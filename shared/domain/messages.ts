@@ -74,14 +74,15 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
     ...(hiddenFrom.length ? { hiddenFrom } : {}),
   };
   const allocation = await allocateSeq(conversationId, last);
-  if ('duplicateOf' in allocation) return { message: allocation.duplicateOf, duplicate: true };
+  if ('duplicateOf' in allocation) return resend(conversationId, allocation.duplicateOf, input, senderId);
   const message = fromLastMessage(conversationId, last, allocation.seq);
   const [stored, own, ...hidden] = await Promise.allSettled([
     putMessage(message),
     recordOwnSend(membership, message.seq, message.id, clientMessageId),
     ...hiddenFrom.map((blockerId) => recordHidden(blockerId, conversationId, message.seq, allocation.previous)),
   ]);
-  if (stored.status === 'rejected') throw stored.reason;
+  // A write whose answer was lost and whose resends failed may have committed all the same: look before saying 503.
+  if (stored.status === 'rejected' && (await getMessage(conversationId, message.seq).catch(() => undefined))?.draftId !== message.draftId) throw stored.reason;
   if (own.status === 'fulfilled' && own.value !== 'recorded') {
     // Another copy of this send recorded its client id first: this copy goes, the first one answers.
     await deleteMessage(conversationId, message.seq);
@@ -94,8 +95,9 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
 }
 
 /**
- * A resend of a client id the sender's membership maps to a seq: the message stored there, or — when that first
- * attempt got its seq but failed before storing the message — this resend stores it in that slot now.
+ * A resend of a send that already has a seq (found in the sender's membership or as the conversation's newest):
+ * the message stored there, or — when that first attempt got its seq but failed before storing the message — this
+ * resend stores it in that slot now, under the id the first attempt was given.
  */
 async function resend(conversationId: number, earlier: { seq: number; id: number }, input: SendInput, senderId: number): Promise<StoreResult> {
   const original = await getMessage(conversationId, earlier.seq);
