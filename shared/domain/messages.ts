@@ -114,6 +114,7 @@ export type HistoryPage = { messages: MessageRecord[]; next_cursor: number | nul
 
 /** How many Queries one history page may read while messages hidden from the caller keep it from filling. */
 const HISTORY_READS_MAX = 8;
+const HISTORY_READ_MIN = 25;
 
 /**
  * A page of history, oldest first. Without a cursor, the newest page; `before`/`before_seq` page back in time,
@@ -141,14 +142,21 @@ export async function getHistory(callerId: number, conversationId: number, query
   const shown: MessageRecord[] = [];
   let more = true;
   for (let reads = 0; more && shown.length < query.limit && reads < HISTORY_READS_MAX; reads++) {
-    const page = await queryMessages(conversationId, { limit: query.limit - shown.length, ...range });
-    const visible = page.messages.filter((m) => !m.hiddenFrom?.includes(callerId));
-    if (forward) shown.push(...visible);
-    else shown.unshift(...visible);
+    // Reads at least a batch at a time, so a long run of hidden messages costs few Queries even for a small page.
+    const page = await queryMessages(conversationId, { limit: Math.max(query.limit - shown.length, HISTORY_READ_MIN), ...range });
+    // Nearest to the cursor first: what is past the page's end is left for the next page.
+    const inOrder = forward ? page.messages : [...page.messages].reverse();
     more = page.hasMore;
-    const edge = forward ? page.messages.at(-1) : page.messages[0];
-    if (edge) range = forward ? { ...range, afterSeq: edge.seq } : { ...range, beforeSeq: edge.seq };
+    for (const message of inOrder) {
+      if (shown.length === query.limit) {
+        more = true;
+        break;
+      }
+      if (!message.hiddenFrom?.includes(callerId)) shown.push(message);
+      range = forward ? { ...range, afterSeq: message.seq } : { ...range, beforeSeq: message.seq };
+    }
   }
+  if (!forward) shown.reverse();
   const edgeShown = forward ? shown.at(-1) : shown[0];
   return {
     messages: shown,
