@@ -1,41 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startTestStack } from '../support/stack.ts';
-import { Api, type TestUser } from '../support/client.ts';
-import { WsClient, isEvent, routeHandled, type Frame } from '../support/ws-client.ts';
-import type { LocalStack } from '../../infra/local/stack.ts';
+import { describe, expect, it } from 'vitest';
+import { useSockets, useStack } from '../support/context.ts';
+import type { TestUser } from '../support/client.ts';
+import { isEvent, routeHandled, type Frame } from '../support/ws-client.ts';
 
 /** Delivery guarantees (SPEC.md): seq on every message, gap fetches by seq, read markers as seqs, blocks without a trace. */
-let stack: LocalStack;
-let api: Api;
-const open: WsClient[] = [];
-
-beforeAll(async () => {
-  stack = await startTestStack({ BCRYPT_COST: '4' });
-  api = new Api(stack.httpUrl);
-});
-afterAll(async () => {
-  await Promise.all(open.map((client) => client.close()));
-  await stack?.stop();
-});
-
-async function connect(user: TestUser): Promise<WsClient> {
-  const client = await WsClient.connect(stack.wsUrl, user.token);
-  open.push(client);
-  return client;
-}
+const ctx = useStack({ BCRYPT_COST: '4' });
+const connect = useSockets(ctx);
 
 const users = async (count: number, prefix: string) => {
   const made: TestUser[] = [];
-  for (let i = 0; i < count; i += 25) made.push(...(await Promise.all(Array.from({ length: Math.min(25, count - i) }, () => api.newUser(prefix)))));
+  for (let i = 0; i < count; i += 25) made.push(...(await Promise.all(Array.from({ length: Math.min(25, count - i) }, () => ctx.api.newUser(prefix)))));
   return made;
 };
-const entryOf = async (user: TestUser, conversationId: number) => (await api.get('/conversation/getlist', user.token)).body.conversations.find((c: { id: number }) => c.id === conversationId);
-const historyOf = async (user: TestUser, conversationId: number, query = '') => (await api.get(`/message/history/${conversationId}${query}`, user.token)).body;
+const entryOf = async (user: TestUser, conversationId: number) => (await ctx.api.get('/conversation/getlist', user.token)).body.conversations.find((c: { id: number }) => c.id === conversationId);
+const historyOf = async (user: TestUser, conversationId: number, query = '') => (await ctx.api.get(`/message/history/${conversationId}${query}`, user.token)).body;
 
 describe('seq', () => {
   it('50 concurrent senders to one group (half over WebSocket, half over HTTP) get seqs 1..50: no gap, no duplicate, in every message object', { timeout: 120_000 }, async () => {
     const senders = await users(50, 'racer');
-    const conversationId = await api.conversation(senders[0]!.token, ...senders.slice(1).map((u) => u.id));
+    const conversationId = await ctx.api.conversation(senders[0]!.token, ...senders.slice(1).map((u) => u.id));
     const sockets = await Promise.all(senders.slice(0, 25).map(connect));
     const answers = await Promise.all(senders.map(async (sender, i) => {
       const socket = sockets[i];
@@ -49,7 +32,7 @@ describe('seq', () => {
           if (answer) expect(answer.code).toBe('SERVICE_UNAVAILABLE');
         }
       }
-      return (await api.post('/message/send', { conversationId, content: `race ${i}` }, sender.token)).body.data;
+      return (await ctx.api.post('/message/send', { conversationId, content: `race ${i}` }, sender.token)).body.data;
     }));
     const seqs = answers.map((m: { seq: number }) => m.seq).sort((a: number, b: number) => a - b);
     expect(seqs).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
@@ -69,9 +52,9 @@ describe('seq', () => {
 
   it('history pages by seq (after_seq, before_seq), carries last_seq, and keeps the id cursors', async () => {
     const [alice, bob] = await users(2, 'pager');
-    const conversationId = await api.conversation(alice!.token, bob!.id);
+    const conversationId = await ctx.api.conversation(alice!.token, bob!.id);
     const sent = [];
-    for (let i = 0; i < 12; i++) sent.push((await api.post('/message/send', { conversationId, content: `p${i}` }, (i % 2 ? alice : bob)!.token)).body.data);
+    for (let i = 0; i < 12; i++) sent.push((await ctx.api.post('/message/send', { conversationId, content: `p${i}` }, (i % 2 ? alice : bob)!.token)).body.data);
     expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 1));
 
     const gap = await historyOf(bob!, conversationId, '?after_seq=9');
@@ -86,13 +69,13 @@ describe('seq', () => {
     expect(byId.messages.map((m: { seq: number }) => m.seq)).toEqual([11, 12]);
     expect((await historyOf(bob!, conversationId, '?after_seq=12')).messages).toEqual([]);
     for (const query of ['after_seq=-1', 'before_seq=0', 'after_seq=x', `before=${sent[3].id}&before_seq=3`, 'after_seq=5&before_seq=5']) {
-      expect((await api.get(`/message/history/${conversationId}?${query}`, bob!.token)).status, query).toBe(400);
+      expect((await ctx.api.get(`/message/history/${conversationId}?${query}`, bob!.token)).status, query).toBe(400);
     }
   });
 
   it('getlist has last_seq and read_seq; markRead takes a seq, a marker that does not move writes nothing and tells nobody', async () => {
     const [alice, bob] = await users(2, 'reader');
-    const conversationId = await api.conversation(alice!.token, bob!.id);
+    const conversationId = await ctx.api.conversation(alice!.token, bob!.id);
     expect(await entryOf(bob!, conversationId)).toMatchObject({ last_seq: 0, read_seq: 0, unread: 0 });
     const [aliceWs, bobWs] = await Promise.all([connect(alice!), connect(bob!)]);
     const ids = [];
@@ -100,7 +83,7 @@ describe('seq', () => {
     expect(await entryOf(bob!, conversationId)).toMatchObject({ last_seq: 3, read_seq: 0, unread: 3 });
 
     const settle = async (frame: object) => {
-      const done = routeHandled(stack, 'markRead');
+      const done = routeHandled(ctx.stack, 'markRead');
       bobWs.send(frame);
       await done;
     };
@@ -129,14 +112,14 @@ describe('seq', () => {
 describe('blocks leave no trace', () => {
   it('hidden messages do not move the conversation in the blocker\'s list nor change its preview', async () => {
     const [alice, mallory, carol] = await users(3, 'trace');
-    const withMallory = await api.conversation(alice!.token, mallory!.id);
-    const withCarol = await api.conversation(alice!.token, carol!.id);
-    await api.post('/message/send', { conversationId: withMallory, content: 'last one alice saw' }, mallory!.token);
-    await api.post('/message/send', { conversationId: withCarol, content: 'carol later' }, carol!.token);
-    await api.post(`/user/ban/${mallory!.id}`, undefined, alice!.token);
-    const before = (await api.get('/conversation/getlist', alice!.token)).body.conversations;
-    for (let i = 0; i < 3; i++) await api.post('/message/send', { conversationId: withMallory, content: `hidden ${i}` }, mallory!.token);
-    const after = (await api.get('/conversation/getlist', alice!.token)).body.conversations;
+    const withMallory = await ctx.api.conversation(alice!.token, mallory!.id);
+    const withCarol = await ctx.api.conversation(alice!.token, carol!.id);
+    await ctx.api.post('/message/send', { conversationId: withMallory, content: 'last one alice saw' }, mallory!.token);
+    await ctx.api.post('/message/send', { conversationId: withCarol, content: 'carol later' }, carol!.token);
+    await ctx.api.post(`/user/ban/${mallory!.id}`, undefined, alice!.token);
+    const before = (await ctx.api.get('/conversation/getlist', alice!.token)).body.conversations;
+    for (let i = 0; i < 3; i++) await ctx.api.post('/message/send', { conversationId: withMallory, content: `hidden ${i}` }, mallory!.token);
+    const after = (await ctx.api.get('/conversation/getlist', alice!.token)).body.conversations;
     expect(after.map((c: { id: number }) => c.id)).toEqual(before.map((c: { id: number }) => c.id));
     expect(after.map((c: { id: number }) => c.id).slice(0, 2)).toEqual([withCarol, withMallory]);
     const entry = after.find((c: { id: number }) => c.id === withMallory);
@@ -147,13 +130,13 @@ describe('blocks leave no trace', () => {
 
   it('a blocker\'s history pages stay full and no cursor gives away a hidden message', async () => {
     const [alice, mallory, bob] = await users(3, 'pages');
-    const group = await api.conversation(alice!.token, mallory!.id, bob!.id);
+    const group = await ctx.api.conversation(alice!.token, mallory!.id, bob!.id);
     const visible = [];
-    for (let i = 0; i < 6; i++) visible.push((await api.post('/message/send', { conversationId: group, content: `bob ${i}` }, bob!.token)).body.data);
-    await api.post(`/user/ban/${mallory!.id}`, undefined, alice!.token);
+    for (let i = 0; i < 6; i++) visible.push((await ctx.api.post('/message/send', { conversationId: group, content: `bob ${i}` }, bob!.token)).body.data);
+    await ctx.api.post(`/user/ban/${mallory!.id}`, undefined, alice!.token);
     const hidden = [];
-    for (let i = 0; i < 8; i++) hidden.push((await api.post('/message/send', { conversationId: group, content: `mallory ${i}` }, mallory!.token)).body.data);
-    const last = (await api.post('/message/send', { conversationId: group, content: 'bob last' }, bob!.token)).body.data;
+    for (let i = 0; i < 8; i++) hidden.push((await ctx.api.post('/message/send', { conversationId: group, content: `mallory ${i}` }, mallory!.token)).body.data);
+    const last = (await ctx.api.post('/message/send', { conversationId: group, content: 'bob last' }, bob!.token)).body.data;
 
     // The newest page of 3: hidden messages are skipped, the page is filled from before them.
     const page = await historyOf(alice!, group, '?limit=3');
@@ -170,7 +153,7 @@ describe('blocks leave no trace', () => {
     const bySeq = await historyOf(alice!, group, `?after_seq=${visible[5].seq}&limit=1`);
     expect(bySeq).toMatchObject({ messages: [{ content: 'bob last' }], next_cursor: null, next_seq: null });
     // A hidden message's id is no cursor for her.
-    expect((await api.get(`/message/history/${group}?before=${hidden[3].id}`, alice!.token)).status).toBe(404);
+    expect((await ctx.api.get(`/message/history/${group}?before=${hidden[3].id}`, alice!.token)).status).toBe(404);
     // Everyone else sees all 15.
     expect((await historyOf(bob!, group, '?limit=100')).messages).toHaveLength(15);
   });
@@ -180,7 +163,7 @@ describe('big groups', () => {
   it('conversation/create refuses more ids than API Gateway\'s 10,240-byte request line and headers can carry', async () => {
     const [alice] = await users(1, 'creator');
     const ids = Array.from({ length: 257 }, (_, i) => 9_000_000_000_000 + i).join(',');
-    const res = await api.post(`/conversation/create?contactId=${ids}`, undefined, alice!.token);
+    const res = await ctx.api.post(`/conversation/create?contactId=${ids}`, undefined, alice!.token);
     expect(res.status).toBe(400);
     expect(res.body).toMatchObject({ success: false, code: 'VALIDATION_FAILED' });
     expect(res.body.message).toMatch(/256/);
@@ -192,12 +175,12 @@ describe('big groups', () => {
     const [owner, last] = await users(2, 'big');
     const group = await seedGroup([owner!.id, ...crowd.map((u) => u.id), last!.id]);
     const lastWs = await connect(last!);
-    const sent = await api.post('/message/send', { conversationId: group, content: 'to two thousand', clientMessageId: 'big-1' }, owner!.token);
+    const sent = await ctx.api.post('/message/send', { conversationId: group, content: 'to two thousand', clientMessageId: 'big-1' }, owner!.token);
     expect(sent.status).toBe(201);
     expect(sent.body.data.seq).toBe(1);
     const [pushed] = await lastWs.waitFor(isEvent('message'));
     expect(pushed!.message).toMatchObject({ id: sent.body.data.id, seq: 1 });
-    const members = await api.get(`/conversation/members?conversationId=${group}`, last!.token);
+    const members = await ctx.api.get(`/conversation/members?conversationId=${group}`, last!.token);
     expect(members.body.members).toHaveLength(1999);
     const entry = await entryOf(last!, group);
     expect(entry).toMatchObject({ member_count: 2000, unread: 1, last_seq: 1 });
