@@ -197,7 +197,7 @@ export async function listMemberIds(conversationId: number, limit?: number): Pro
  * undefined then, and the caller reads again.
  */
 export async function advanceReadMarker(userId: number, conversationId: number, from: MembershipRecord, readSeq: number): Promise<boolean | undefined> {
-  const kept = (from.notUnread ?? []).filter((seq) => seq > readSeq);
+  const kept = [...new Set((from.notUnread ?? []).filter((seq) => seq > readSeq))];
   const moved = await ifCondition(db.send(new UpdateCommand({
     TableName: TABLE,
     Key: membershipKey(userId, conversationId),

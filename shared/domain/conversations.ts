@@ -154,7 +154,7 @@ async function listItem(conversation: ConversationRecord, membership: Membership
   const hiddenNewest = lastMessage?.hiddenFrom?.includes(callerId);
   const newest = !lastMessage ? undefined : hiddenNewest ? membership.lastVisible : { ...lastMessage, seq: lastSeq };
   const readSeq = membership.readSeq ?? 0;
-  const notUnread = (membership.notUnread ?? []).filter((seq) => seq > readSeq).length;
+  const notUnread = new Set((membership.notUnread ?? []).filter((seq) => seq > readSeq)).size; // a resent write may repeat a seq
   const members = conversation.type === 'single' ? [membership.peerId!] : others(roster ?? [], callerId).slice(0, GETLIST_MEMBERS_MAX);
   return {
     id: conversation.id,

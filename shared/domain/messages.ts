@@ -77,14 +77,15 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
     ...(hiddenFrom.length ? { hiddenFrom } : {}),
   };
   const allocation = await allocateSeq(conversationId, last);
-  if ('duplicateOf' in allocation) return { message: allocation.duplicateOf, duplicate: true };
+  if ('duplicateOf' in allocation) return resend(conversationId, allocation.duplicateOf, input, senderId);
   const message = fromLastMessage(conversationId, last, allocation.seq);
   const [stored, own, ...hidden] = await Promise.allSettled([
     putMessage(message),
     recordOwnSend(membership, message.seq, message.id, clientMessageId),
     ...hiddenFrom.map((blockerId) => recordHidden(blockerId, conversationId, message.seq, allocation.previous)),
   ]);
-  if (stored.status === 'rejected') throw stored.reason;
+  // A write whose answer was lost and whose resends failed may have committed all the same: look before saying 503.
+  if (stored.status === 'rejected' && (await getMessage(conversationId, message.seq).catch(() => undefined))?.draftId !== message.draftId) throw stored.reason;
   if (own.status === 'fulfilled' && own.value !== 'recorded') {
     // Another copy of this send recorded its client id first: this copy goes, the first one answers.
     await deleteMessage(conversationId, message.seq);
@@ -97,8 +98,9 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
 }
 
 /**
- * A resend of a client id the sender's membership maps to a seq: the message stored there, or — when that first
- * attempt got its seq but failed before storing the message — this resend stores it in that slot now.
+ * A resend of a send that already has a seq (found in the sender's membership or as the conversation's newest):
+ * the message stored there, or — when that first attempt got its seq but failed before storing the message — this
+ * resend stores it in that slot now, under the id the first attempt was given.
  */
 async function resend(conversationId: number, earlier: { seq: number; id: number }, input: SendInput, senderId: number): Promise<StoreResult> {
   const original = await getMessage(conversationId, earlier.seq);
@@ -115,6 +117,7 @@ export type HistoryPage = { messages: MessageRecord[]; next_cursor: number | nul
 
 /** How many Queries one history page may read while messages hidden from the caller keep it from filling. */
 const HISTORY_READS_MAX = 8;
+const HISTORY_READ_MIN = 25;
 
 /**
  * A page of history, oldest first. Without a cursor, the newest page; `before`/`before_seq` page back in time,
@@ -144,14 +147,21 @@ export async function getHistory(callerId: number, conversationId: number, query
   const shown: MessageRecord[] = [];
   let more = true;
   for (let reads = 0; more && shown.length < query.limit && reads < HISTORY_READS_MAX; reads++) {
-    const page = await queryMessages(conversationId, { limit: query.limit - shown.length, minSeq, ...range });
-    const visible = page.messages.filter((m) => !m.hiddenFrom?.includes(callerId));
-    if (forward) shown.push(...visible);
-    else shown.unshift(...visible);
+    // Reads at least a batch at a time, so a long run of hidden messages costs few Queries even for a small page.
+    const page = await queryMessages(conversationId, { limit: Math.max(query.limit - shown.length, HISTORY_READ_MIN), minSeq, ...range });
+    // Nearest to the cursor first: what is past the page's end is left for the next page.
+    const inOrder = forward ? page.messages : [...page.messages].reverse();
     more = page.hasMore;
-    const edge = forward ? page.messages.at(-1) : page.messages[0];
-    if (edge) range = forward ? { ...range, afterSeq: edge.seq } : { ...range, beforeSeq: edge.seq };
+    for (const message of inOrder) {
+      if (shown.length === query.limit) {
+        more = true;
+        break;
+      }
+      if (!message.hiddenFrom?.includes(callerId)) shown.push(message);
+      range = forward ? { ...range, afterSeq: message.seq } : { ...range, beforeSeq: message.seq };
+    }
   }
+  if (!forward) shown.reverse();
   const edgeShown = forward ? shown.at(-1) : shown[0];
   return {
     messages: shown,

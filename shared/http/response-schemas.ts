@@ -26,14 +26,17 @@ export const contact = z.strictObject({ id, username: z.string(), nickname: z.st
 
 export const member = z.strictObject({ id, userId: id, username: z.string(), nickname: z.string() }).meta({ id: 'Member' });
 
+const seq = z.number().int().min(0).max(Number.MAX_SAFE_INTEGER);
+
 export const messageView = z.strictObject({
-  id,
+  id: id.meta({ description: 'Time-ordered; unique within its conversation' }),
+  seq: seq.min(1).meta({ description: 'Position in the conversation: 1, 2, 3, ... contiguous, never reused (a seq the caller may not see is absent)' }),
   conversation_id: id,
   sender_id: id,
   content: z.string().meta({ description: 'The text, or for an image message the object key' }),
   type: messageType,
   sent_at: isoTime,
-  received_at: isoTime.nullable(),
+  received_at: isoTime.nullable().meta({ description: 'When the service stored it (received it from the sender)' }),
   clientMessageId: z.string().optional().meta({ description: "The sender's idempotency key, when it gave one" }),
   url: z.url().optional().meta({ description: 'Image messages: a presigned GET URL that expires' }),
 }).meta({ id: 'Message' });
@@ -41,12 +44,15 @@ export const messageView = z.strictObject({
 export const conversationView = z.strictObject({
   id,
   type: z.enum(['single', 'group']),
-  members: z.array(id).meta({ description: 'The other members (not the caller)' }),
+  members: z.array(id).meta({ description: 'The other members (not the caller); in getlist, a group lists at most 100 (GET /conversation/members has them all)' }),
+  member_count: z.number().int().positive().optional().meta({ description: 'Groups: how many members it has, the caller included' }),
 }).meta({ id: 'Conversation' });
 
 export const conversationListItem = conversationView.extend({
   last_message: messageView.nullable(),
   unread: z.number().int().min(0),
+  last_seq: seq.meta({ description: "The conversation's newest seq: above the newest seq a client holds, it fetches history ?after_seq=" }),
+  read_seq: seq.meta({ description: "The caller's read marker as a seq (0 before any read)" }),
   created_at: isoTime,
   updated_at: isoTime.meta({ description: 'Time of the last activity' }),
 }).meta({ id: 'ConversationListItem' });
@@ -114,6 +120,8 @@ export const RESPONSES: Partial<Record<keyof typeof HTTP | (string & {}), RouteR
       envelope({
         messages: z.array(messageView).meta({ description: 'Oldest first within the page' }),
         next_cursor: id.nullable().meta({ description: 'Pass as `before` (or `after` when paging forward) for the next page; null at the end' }),
+        next_seq: seq.nullable().meta({ description: 'Pass as `before_seq` (or `after_seq` when paging forward) for the next page; null at the end' }),
+        last_seq: seq.meta({ description: "The conversation's newest seq" }),
       }),
       200,
     ),
