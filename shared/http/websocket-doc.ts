@@ -23,6 +23,8 @@ export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
       '| `{"event":"ack","clientMessageId":"..","message":{...Message}}` | to the sender, once the message is stored |',
       '| `{"event":"read","conversationId":..,"userId":..,"messageId":..,"seq":..}` | a member read up to a message (its seq) |',
       '| `{"event":"typing","conversationId":..,"userId":..}` | a member is typing |',
+      '| `{"event":"conversation","conversation":{...Conversation}}` | a group you are in changed (members, name, announcement, avatar, invite rule, roles); comes with the `system` message that records it |',
+      '| `{"event":"removed","conversationId":..}` | you are no longer in the group (removed, left, or it was disbanded): nothing more of it reaches you |',
       '| `{"event":"pong"}` | the answer to `ping` |',
       '| `{"event":"error","code":"..","message":"..","action"?:"..","clientMessageId"?:".."}` | a frame could not be handled (same codes as HTTP) |',
     ].join('\n'),
