@@ -3,7 +3,7 @@ import { useStack } from '../support/context.ts';
 import { WsClient, isEvent } from '../support/ws-client.ts';
 import type { TestUser } from '../support/client.ts';
 
-const ctx = useStack({ LIMIT_GROUP_CREATE_MAX: '40' });
+const ctx = useStack();
 const sockets: WsClient[] = [];
 afterEach(async () => {
   await Promise.all(sockets.splice(0).map((s) => s.close()));
