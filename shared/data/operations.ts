@@ -56,8 +56,8 @@ async function batchPutPart(items: Record<string, unknown>[]): Promise<void> {
   }
 }
 
-/** Every item of one partition under a sort-key prefix (pages through LastEvaluatedKey), or the first `max`. */
-export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<QueryCommandInput> = {}, max = Infinity): Promise<Record<string, unknown>[]> {
+/** Every item of one partition under a sort-key prefix (pages through LastEvaluatedKey). */
+export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<QueryCommandInput> = {}): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -70,8 +70,8 @@ export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<Q
     }));
     items.push(...(out.Items ?? []));
     startKey = out.LastEvaluatedKey;
-  } while (startKey && items.length < max);
-  return items.slice(0, max);
+  } while (startKey);
+  return items;
 }
 
 /**

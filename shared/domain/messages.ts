@@ -1,4 +1,4 @@
-import { newId } from '../ids.ts';
+import { messageIdFor, newId } from '../ids.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { logger, METRIC, countMetric } from '../observability.ts';
 import { getConversation, type LastMessage } from '../data/conversations.ts';
@@ -128,13 +128,18 @@ export async function getHistory(callerId: number, conversationId: number, query
   if (query.after !== undefined && query.after_seq !== undefined) throw new ValidationError('after 与 after_seq 只能用一个', 'after_seq');
   const [, conversation] = await Promise.all([requireMembership(callerId, conversationId), getConversation(conversationId, true)]);
   const lastSeq = conversation?.lastSeq ?? 0;
-  const seqOf = async (id: number | undefined, field: string) => {
+  const newestId = conversation?.lastMessage ? messageIdFor(conversation.lastMessage.draftId, lastSeq) : 0;
+  // An id cursor is a message the caller can see; one that is none is still a place in time when it lies past
+  // either end of the conversation (ids are time-ordered): 0 is before the first message, lastSeq + 1 after the last.
+  const seqOf = async (id: number | undefined) => {
     if (id === undefined) return undefined;
-    const message = await getMessageById(conversationId, id, lastSeq);
-    if (!message || message.hiddenFrom?.includes(callerId)) throw new NotFoundError(`消息不存在: ${field}`);
-    return message.seq;
+    const [message, first] = await Promise.all([getMessageById(conversationId, id, lastSeq), getMessage(conversationId, 1)]);
+    if (message && !message.hiddenFrom?.includes(callerId)) return message.seq;
+    if (id > newestId) return lastSeq + 1;
+    if (!first || id < first.id) return 0;
+    throw new NotFoundError('消息不存在');
   };
-  const [beforeSeq, afterSeq] = await Promise.all([query.before_seq ?? seqOf(query.before, 'before'), query.after_seq ?? seqOf(query.after, 'after')]);
+  const [beforeSeq, afterSeq] = await Promise.all([query.before_seq ?? seqOf(query.before), query.after_seq ?? seqOf(query.after)]);
   if (beforeSeq !== undefined && afterSeq !== undefined && afterSeq >= beforeSeq) throw new ValidationError('after 必须小于 before', 'after');
 
   const forward = afterSeq !== undefined;
