@@ -31,3 +31,12 @@ export const newId = createIdGenerator();
 export function idTime(id: number): Date {
   return new Date(Math.floor(id / ID_SEQUENCE_SPACE) + EPOCH_MS);
 }
+
+/**
+ * A message's id: its draft id's millisecond with the seq's low 12 bits in place of the draft's counter. Still
+ * time-ordered and below 2^53, unique within the conversation, and its seq comes back from one Get
+ * (getMessageById in shared/data/messages.ts): markRead by id and the seed's id cursors need no index.
+ */
+export function messageIdFor(draftId: number, seq: number): number {
+  return Math.floor(draftId / ID_SEQUENCE_SPACE) * ID_SEQUENCE_SPACE + (seq % ID_SEQUENCE_SPACE);
+}

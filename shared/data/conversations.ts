@@ -52,11 +52,16 @@ export type ConversationRecord = {
   /** The newest seq handed out (0 before the first message): seqs are 1..lastSeq. */
   lastSeq: number;
   memberCount: number;
+  /** The first members (at most MEMBER_PREVIEW_MAX), so getlist names a group's members without a Query per group. */
+  memberPreview: number[];
   lastMessage?: LastMessage;
 } & Partial<GroupFields>;
 
+/** Kept small on purpose: the conversation item is written by every send, and it must stay under 1 KB. */
+export const MEMBER_PREVIEW_MAX = 20;
+
 /** What creating a conversation needs: the record and who is in it (written as membership items, not into META). */
-export type NewConversation = Omit<ConversationRecord, 'lastSeq' | 'memberCount'> & { memberIds: number[] };
+export type NewConversation = Omit<ConversationRecord, 'lastSeq' | 'memberCount' | 'memberPreview'> & { memberIds: number[] };
 
 /**
  * A member's side of a conversation (USER#u / CONV#c), also the authority on membership: the send path's
@@ -99,7 +104,7 @@ export const pairKey = (a: number, b: number): Key => {
 
 function metaItem(conversation: NewConversation): ConversationRecord & Key {
   const { memberIds, ...rest } = conversation;
-  return { ...conversationKey(conversation.id), ...rest, lastSeq: 0, memberCount: memberIds.length };
+  return { ...conversationKey(conversation.id), ...rest, lastSeq: 0, memberCount: memberIds.length, memberPreview: memberIds.slice(0, MEMBER_PREVIEW_MAX) };
 }
 
 /** A roster entry: who, since when (GET /conversation/members shows it). */
@@ -185,9 +190,9 @@ export async function listRoster(conversationId: number): Promise<RosterRecord[]
   return (await queryPrefix(`CONV#${conversationId}`, 'MEMBER#', { ConsistentRead: true, ProjectionExpression: 'userId, joinedAt' })) as RosterRecord[];
 }
 
-/** Who is in a conversation: a Query of its roster (paged; 2,000 members are one or two pages). */
-export async function listMemberIds(conversationId: number, limit?: number): Promise<number[]> {
-  const items = await queryPrefix(`CONV#${conversationId}`, 'MEMBER#', { ProjectionExpression: 'userId', ...(limit ? { Limit: limit } : {}) }, limit);
+/** Who is in a conversation: a Query of its roster (paged; 2,000 members are one page of about 160 KB). */
+export async function listMemberIds(conversationId: number): Promise<number[]> {
+  const items = await queryPrefix(`CONV#${conversationId}`, 'MEMBER#', { ProjectionExpression: 'userId' });
   return items.map((item) => item.userId as number);
 }
 

@@ -17,7 +17,7 @@ type TransactItem = NonNullable<TransactWriteCommandInput['TransactItems']>[numb
 export type GroupChange = {
   conversationId: number;
   from: { version: number; lastSeq: number };
-  fields: Partial<GroupFields> & { memberCount: number };
+  fields: Partial<GroupFields> & { memberCount: number; memberPreview: number[] };
   /** The system messages recording it, at seqs from.lastSeq + 1, + 2, ... */
   messages: MessageRecord[];
   added: Array<[MembershipRecord & Key, RosterRecord & Key]>;

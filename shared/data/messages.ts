@@ -6,7 +6,7 @@ import { db, TABLE } from './client.ts';
 import { padId, type Key } from './table.ts';
 import { batchGet, chunk } from './operations.ts';
 import { conversationKey, membershipKey, type LastMessage, type MembershipRecord } from './conversations.ts';
-import { ID_SEQUENCE_SPACE } from '../ids.ts';
+import { ID_SEQUENCE_SPACE, messageIdFor } from '../ids.ts';
 
 export type MessageType = LastMessage['type'];
 
@@ -21,15 +21,6 @@ export type MessageRecord = LastMessage & {
 
 /** Messages are keyed by seq, so a page of history, a gap fetch and "the newest" are one key-range Query. */
 export const messageKey = (conversationId: number, seq: number): Key => ({ PK: `CONV#${conversationId}`, SK: `MSG#${padId(seq)}` });
-
-/**
- * A message's id: its draft id's millisecond with the seq's low 12 bits in place of the draft's counter. Still
- * time-ordered and below 2^53, unique within the conversation, and it gives its seq back from one Get
- * (seqOfMessageId) — so markRead by id and the seed's id cursors stay constant-cost without an index.
- */
-export function messageIdFor(draftId: number, seq: number): number {
-  return Math.floor(draftId / ID_SEQUENCE_SPACE) * ID_SEQUENCE_SPACE + (seq % ID_SEQUENCE_SPACE);
-}
 
 export const fromLastMessage = (conversationId: number, last: LastMessage, seq: number): MessageRecord => ({
   ...last,

@@ -67,8 +67,8 @@ async function batchWritePart(requests: WriteRequest[]): Promise<void> {
   }
 }
 
-/** Every item of one partition under a sort-key prefix (pages through LastEvaluatedKey), or the first `max`. */
-export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<QueryCommandInput> = {}, max = Infinity): Promise<Record<string, unknown>[]> {
+/** Every item of one partition under a sort-key prefix (pages through LastEvaluatedKey). */
+export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<QueryCommandInput> = {}): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let startKey: Record<string, unknown> | undefined;
   do {
@@ -81,8 +81,8 @@ export async function queryPrefix(pk: string, skPrefix: string, extra: Partial<Q
     }));
     items.push(...(out.Items ?? []));
     startKey = out.LastEvaluatedKey;
-  } while (startKey && items.length < max);
-  return items.slice(0, max);
+  } while (startKey);
+  return items;
 }
 
 /**

@@ -11,6 +11,7 @@ import {
   listMemberIds,
   listMemberships,
   listRoster,
+  MEMBER_PREVIEW_MAX,
   putGroupConversation,
   putSingleConversation,
   type ConversationRecord,
@@ -51,9 +52,9 @@ export async function groupView(conversation: ConversationRecord): Promise<Group
   };
 }
 
-/** A conversation object for one member: the others (at most GETLIST_MEMBERS_MAX of them) and, for groups, GroupView. */
+/** A conversation object for one member: the other members (a group's first ones, as getlist) and, for groups, GroupView. */
 export async function conversationViewFor(conversation: ConversationRecord, memberIds: readonly number[], viewerId: number): Promise<ConversationView> {
-  const members = others(memberIds, viewerId).slice(0, GETLIST_MEMBERS_MAX);
+  const members = others(memberIds, viewerId).slice(0, MEMBER_PREVIEW_MAX - 1);
   return { id: conversation.id, type: conversation.type, members, ...(conversation.type === 'group' ? await groupView(conversation) : {}) };
 }
 export type ConversationListItem = ConversationView & {
@@ -64,9 +65,6 @@ export type ConversationListItem = ConversationView & {
   created_at: string;
   updated_at: string;
 };
-
-/** A group's entry in getlist names at most this many other members; /conversation/members lists them all. */
-export const GETLIST_MEMBERS_MAX = 100;
 
 const others = (memberIds: readonly number[], callerId: number) => memberIds.filter((id) => id !== callerId);
 
@@ -126,28 +124,22 @@ async function findOrCreateSingle(callerId: number, otherId: number, knownId: nu
 }
 
 /**
- * The caller's conversations, most recently active first: one Query of their memberships, then one parallel wave
- * (a BatchGet of the conversation items, and each group's first members). Everything per member — read marker,
- * unread, what a block hides — comes from the membership item, so no Query over messages.
+ * The caller's conversations, most recently active first: one Query of their memberships, then one BatchGet wave of
+ * the conversation items. Everything per member — read marker, unread, what a block hides — comes from the
+ * membership item, so no Query over messages or members.
  */
 export async function listConversations(callerId: number): Promise<ConversationListItem[]> {
   const memberships = await listMemberships(callerId);
-  const groups = memberships.filter((m) => m.type === 'group').map((m) => m.conversationId);
-  const [conversations, rosters] = await Promise.all([
-    getConversations(memberships.map((m) => m.conversationId)),
-    Promise.all(groups.map(async (id) => [id, await listMemberIds(id, GETLIST_MEMBERS_MAX + 1)] as const)),
-  ]);
   // A disbanded group whose member items an add was still writing is not the caller's any more.
-  const byId = new Map(conversations.filter((c) => !c.disbanded).map((c) => [c.id, c]));
-  const members = new Map(rosters);
+  const byId = new Map((await getConversations(memberships.map((m) => m.conversationId))).filter((c) => !c.disbanded).map((c) => [c.id, c]));
   const items = await Promise.all(memberships.flatMap((m) => {
     const conversation = byId.get(m.conversationId);
-    return conversation ? [listItem(conversation, m, callerId, members.get(m.conversationId))] : [];
+    return conversation ? [listItem(conversation, m, callerId)] : [];
   }));
   return items.sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id);
 }
 
-async function listItem(conversation: ConversationRecord, membership: MembershipRecord, callerId: number, roster?: number[]): Promise<ConversationListItem> {
+async function listItem(conversation: ConversationRecord, membership: MembershipRecord, callerId: number): Promise<ConversationListItem> {
   const { lastMessage, lastSeq } = conversation;
   // The newest message the caller may see: the conversation's, or, when that one is hidden from them, their own copy
   // of the one before it, so a hidden message neither moves the entry nor changes its preview.
@@ -155,7 +147,8 @@ async function listItem(conversation: ConversationRecord, membership: Membership
   const newest = !lastMessage ? undefined : hiddenNewest ? membership.lastVisible : { ...lastMessage, seq: lastSeq };
   const readSeq = membership.readSeq ?? 0;
   const notUnread = new Set((membership.notUnread ?? []).filter((seq) => seq > readSeq)).size; // a resent write may repeat a seq
-  const members = conversation.type === 'single' ? [membership.peerId!] : others(roster ?? [], callerId).slice(0, GETLIST_MEMBERS_MAX);
+  // A group names its first members (member_count says how many; /conversation/members lists them all).
+  const members = conversation.type === 'single' ? [membership.peerId!] : others(conversation.memberPreview, callerId).slice(0, MEMBER_PREVIEW_MAX - 1);
   return {
     id: conversation.id,
     type: conversation.type,

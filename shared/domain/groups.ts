@@ -5,7 +5,7 @@ import { getUsers, type UserRecord } from '../data/users.ts';
 import { listBlockers } from '../data/blocks.ts';
 import { listConnections } from '../data/connections.ts';
 import { headImage } from '../data/images.ts';
-import { getConversation, listRoster, memberItems, type ConversationRecord, type GroupFields, type RosterRecord, type SystemEvent } from '../data/conversations.ts';
+import { getConversation, listRoster, MEMBER_PREVIEW_MAX, memberItems, type ConversationRecord, type GroupFields, type RosterRecord, type SystemEvent } from '../data/conversations.ts';
 import { commitGroupChange, type GroupChange } from '../data/groups.ts';
 import { fromLastMessage } from '../data/messages.ts';
 import type { ServerFrame } from '../ws/push.ts';
@@ -77,7 +77,7 @@ function apply(group: Group, decision: Decision, actorId: number): Applied {
     draftId: newId(), senderId: actorId, content, type: 'system', sentAt: now, system,
   }, conversation.lastSeq + 1 + i));
   const joinedSeq = conversation.lastSeq + 1;
-  const fields = { ...decision.fields, memberCount: members.length };
+  const fields = { ...decision.fields, memberCount: members.length, memberPreview: members.slice(0, MEMBER_PREVIEW_MAX) };
   return {
     change: {
       conversationId: conversation.id,

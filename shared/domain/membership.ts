@@ -19,7 +19,7 @@ const notMember = () => new ForbiddenError('你不是该会话的成员');
 const notFound = () => new NotFoundError('会话不存在');
 
 /** Who a user's message, typing or read event reaches: every member except those who block the user. */
-export type Audience = { membership: MembershipRecord; memberIds: number[]; visibleTo: number[]; hiddenFrom: number[] };
+export type Audience = { membership: MembershipRecord; visibleTo: number[]; hiddenFrom: number[] };
 
 /** One round trip: the user's membership, the roster and the user's blockers, read in parallel. */
 export async function resolveAudience(userId: number, conversationId: number): Promise<Audience> {
@@ -27,7 +27,6 @@ export async function resolveAudience(userId: number, conversationId: number): P
   if (!membership) throw memberIds.length ? notMember() : notFound();
   return {
     membership,
-    memberIds,
     visibleTo: memberIds.filter((id) => !blockers.has(id)),
     hiddenFrom: memberIds.filter((id) => blockers.has(id)),
   };

@@ -1,4 +1,4 @@
-import { newId } from '../ids.ts';
+import { messageIdFor, newId } from '../ids.ts';
 import { NotFoundError, ValidationError } from '../errors.ts';
 import { logger, METRIC, countMetric } from '../observability.ts';
 import { getConversation, type LastMessage } from '../data/conversations.ts';
@@ -133,13 +133,19 @@ export async function getHistory(callerId: number, conversationId: number, query
   // A member who joined a group later sees it from their join's system message on, and no id before it resolves.
   const minSeq = membership.joinedSeq ?? 1;
   const lastSeq = conversation?.lastSeq ?? 0;
-  const seqOf = async (id: number | undefined, field: string) => {
+  const newestId = conversation?.lastMessage ? messageIdFor(conversation.lastMessage.draftId, lastSeq) : 0;
+  // An id cursor is a message the caller can see; one that is none is still a place in time when it lies past
+  // either end of the conversation (ids are time-ordered): 0 is before the first message, lastSeq + 1 after the last.
+  const seqOf = async (id: number | undefined) => {
     if (id === undefined) return undefined;
-    const message = await getMessageById(conversationId, id, lastSeq);
-    if (!message || message.hiddenFrom?.includes(callerId) || message.seq < minSeq) throw new NotFoundError(`消息不存在: ${field}`);
-    return message.seq;
+    const [message, first] = await Promise.all([getMessageById(conversationId, id, lastSeq), getMessage(conversationId, 1)]);
+    // Before a late joiner's join, an id is a place in time just before it.
+    if (message && !message.hiddenFrom?.includes(callerId)) return Math.max(message.seq, minSeq - 1);
+    if (id > newestId) return lastSeq + 1;
+    if (!first || id < first.id) return 0;
+    throw new NotFoundError('消息不存在');
   };
-  const [beforeSeq, afterSeq] = await Promise.all([query.before_seq ?? seqOf(query.before, 'before'), query.after_seq ?? seqOf(query.after, 'after')]);
+  const [beforeSeq, afterSeq] = await Promise.all([query.before_seq ?? seqOf(query.before), query.after_seq ?? seqOf(query.after)]);
   if (beforeSeq !== undefined && afterSeq !== undefined && afterSeq >= beforeSeq) throw new ValidationError('after 必须小于 before', 'after');
 
   const forward = afterSeq !== undefined;

@@ -59,7 +59,7 @@ export const messageView = z.strictObject({
 export const conversationView = z.strictObject({
   id,
   type: z.enum(['single', 'group']),
-  members: z.array(id).meta({ description: 'The other members (not the caller); in getlist, a group lists at most 100 (GET /conversation/members has them all)' }),
+  members: z.array(id).meta({ description: 'The other members (not the caller); in getlist, a group names its first 19 others at most (GET /conversation/members lists them all)' }),
   member_count: z.number().int().positive().optional().meta({ description: 'Groups: how many members it has, the caller included' }),
   name: z.string().nullable().optional().meta({ description: 'Groups: the name (null until one is given)' }),
   owner_id: id.optional().meta({ description: 'Groups: the owner' }),
