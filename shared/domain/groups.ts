@@ -37,11 +37,13 @@ type Decision = {
 /** What a change answers: the conversation as the caller now sees it (null once they are out) and its system messages. */
 export type GroupResult = { conversation: ConversationView | null; messages: MessageView[] };
 
-const ATTEMPTS = 5;
+/** A busy group (changes racing, messages arriving) is read again this often, with jittered backoff, before 503. */
+const ATTEMPTS = 8;
 
 /** Reads, decides and commits, again from the start when another change or a message got in between. */
 async function change(callerId: number, conversationId: number, decide: (group: Group) => Decision | undefined | Promise<Decision | undefined>, extraReads: () => Promise<unknown> = async () => undefined): Promise<GroupResult> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 25 * 2 ** Math.min(attempt, 4)));
     const [group] = await Promise.all([loadGroup(callerId, conversationId), attempt === 0 ? extraReads() : undefined]);
     const decision = await decide(group);
     if (!decision) return { conversation: await conversationViewFor(group.conversation, [...group.roster.keys()], callerId), messages: [] };
