@@ -77,6 +77,8 @@ export const HTTP = {
   userSettings: http({ name: 'userSettings', method: 'POST', path: '/user/settings', entry: 'functions/user-settings.ts', access: { table: 'readwrite' }, summary: '修改个人设置（谁可以拉我入群）', request: { body: schemas.userSettingsBody } }),
   messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read', bucket: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
   messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read', connections: true }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  messageRecall: http({ name: 'messageRecall', method: 'POST', path: '/message/recall', entry: 'functions/message-recall.ts', access: { table: 'readwrite', bucket: 'readwrite', connections: true }, summary: '撤回消息', request: { body: schemas.messageActionBody } }),
+  messageDelete: http({ name: 'messageDelete', method: 'POST', path: '/message/delete', entry: 'functions/message-delete.ts', access: { table: 'readwrite' }, summary: '删除消息（仅自己不可见）', request: { body: schemas.messageActionBody } }),
   messageImage: http({ name: 'messageImage', method: 'POST', path: '/message/image', entry: 'functions/message-image.ts', access: { table: 'read', bucket: 'readwrite' }, summary: '上传图片（预签名上传；兼容旧的 multipart 上传）', request: { body: schemas.imageUploadBody, multipart: true } }),
 };
 

@@ -153,3 +153,6 @@ export const groupTransferBody = z.object({ conversationId: id, userId: id });
 
 export const groupInvites = z.enum(['anyone', 'contacts']).meta({ description: '`anyone` (the default) or `contacts`: only people on my contact list may put me in a group' });
 export const userSettingsBody = z.object({ groupInvites });
+
+/** A message in a conversation, by its id (recall, delete for me). */
+export const messageActionBody = z.object({ conversationId: id, messageId: id });

@@ -18,6 +18,9 @@ export type LastMessage = {
   sentAt: string;
   /** System messages: the group change they record. */
   system?: SystemEvent;
+  /** Recalled (撤回): the content is erased and `recalledBy` says who took it back. */
+  recalled?: boolean;
+  recalledBy?: number;
   clientMessageId?: string;
   hiddenFrom?: number[];
 };
@@ -83,6 +86,8 @@ export type MembershipRecord = {
    * unread = lastSeq − readSeq − (entries above readSeq), with no Query over the messages.
    */
   notUnread?: number[];
+  /** Seqs this member deleted for themselves (POST /message/delete): absent from their history. */
+  deletedSeqs?: Set<number>;
   /** Recent client message ids of this member's sends here: hash → "seq:id" (see messages.ts). */
   clientIds?: Record<string, string>;
   /**

@@ -4,7 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { db, TABLE } from './client.ts';
 import { padId, type Key } from './table.ts';
-import { batchGet, chunk } from './operations.ts';
+import { batchGet, chunk, ifCondition } from './operations.ts';
 import { conversationKey, membershipKey, type LastMessage, type MembershipRecord } from './conversations.ts';
 import { ID_SEQUENCE_SPACE, messageIdFor } from '../ids.ts';
 
@@ -229,4 +229,43 @@ export async function queryMessages(conversationId: number, options: { limit: nu
   const items = ((out.Items ?? []) as MessageRecord[]).slice(0, options.limit);
   const hasMore = (out.Items?.length ?? 0) > options.limit;
   return { messages: forward ? items : items.reverse(), hasMore };
+}
+
+/**
+ * Recalls a message: its content is erased in place (the slot stays, as a tombstone) and, when it is still the
+ * conversation's newest, the META item's copy too, so getlist's last_message shows the recall. 'already' when it
+ * was recalled before (a second recall changes nothing). The META write is conditional on the seq still being the
+ * newest: a message sent meanwhile has replaced it there.
+ */
+export async function eraseMessage(conversationId: number, seq: number, by: number): Promise<'recalled' | 'already'> {
+  const erase = { ':empty': '', ':yes': true, ':by': by };
+  const [message] = await Promise.all([
+    ifCondition(db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: messageKey(conversationId, seq),
+      UpdateExpression: 'SET content = :empty, recalled = :yes, recalledBy = :by',
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(recalled)',
+      ExpressionAttributeValues: erase,
+    }))),
+    ifCondition(db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: conversationKey(conversationId),
+      UpdateExpression: 'SET lastMessage.content = :empty, lastMessage.recalled = :yes, lastMessage.recalledBy = :by',
+      ConditionExpression: 'lastSeq = :seq',
+      ExpressionAttributeValues: { ...erase, ':seq': seq },
+    }))),
+  ]);
+  return message ? 'recalled' : 'already';
+}
+
+/** Hides a message from one member's own history (delete for me): its seq joins the member's deleted set. */
+export async function hideForMember(userId: number, conversationId: number, seq: number, max: number): Promise<boolean> {
+  const hidden = await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: membershipKey(userId, conversationId),
+    UpdateExpression: 'ADD deletedSeqs :seq',
+    ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(deletedSeqs) OR size(deletedSeqs) < :max)',
+    ExpressionAttributeValues: { ':seq': new Set([seq]), ':max': max },
+  })));
+  return hidden !== undefined;
 }

@@ -61,5 +61,5 @@ export function checkImageUploaded(stored: StoredImage | undefined): void {
 
 /** Adds a short-lived GET link to every image message, so clients can show it without the bucket being public. */
 export function withImageUrls(views: MessageView[]): Promise<MessageView[]> {
-  return Promise.all(views.map(async (view) => (view.type === 'image' ? { ...view, url: await presignDownload(view.content) } : view)));
+  return Promise.all(views.map(async (view) => (view.type === 'image' && !view.recalled ? { ...view, url: await presignDownload(view.content) } : view)));
 }

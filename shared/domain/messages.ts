@@ -29,6 +29,9 @@ export type MessageView = {
   sent_at: string;
   received_at: string | null;
   clientMessageId?: string;
+  /** Recalled: the content is "" and recalled_by says who took it back. */
+  recalled?: true;
+  recalled_by?: number;
   /** System messages (type "system"): the group change, who made it, whom it concerns. */
   system?: { event: string; actor_id: number; user_ids: number[] };
   /** Image messages, once passed through withImageUrls (shared/domain/images.ts): a short-lived GET link. */
@@ -46,6 +49,7 @@ export function toMessageView(message: MessageRecord): MessageView {
     sent_at: message.sentAt,
     received_at: message.receivedAt ?? null,
     ...(message.clientMessageId ? { clientMessageId: message.clientMessageId } : {}),
+    ...(message.recalled ? { recalled: true as const, recalled_by: message.recalledBy ?? message.senderId } : {}),
     ...(message.system ? { system: { event: message.system.event, actor_id: message.system.actorId, user_ids: message.system.userIds } } : {}),
   };
 }
@@ -163,7 +167,7 @@ export async function getHistory(callerId: number, conversationId: number, query
         more = true;
         break;
       }
-      if (!message.hiddenFrom?.includes(callerId)) shown.push(message);
+      if (!message.hiddenFrom?.includes(callerId) && !membership.deletedSeqs?.has(message.seq)) shown.push(message);
       range = forward ? { ...range, afterSeq: message.seq } : { ...range, beforeSeq: message.seq };
     }
   }

@@ -49,6 +49,8 @@ export const messageView = z.strictObject({
   received_at: isoTime.nullable().meta({ description: 'When the service stored it (received it from the sender)' }),
   clientMessageId: z.string().optional().meta({ description: "The sender's idempotency key, when it gave one" }),
   url: z.url().optional().meta({ description: 'Image messages: a presigned GET URL that expires' }),
+  recalled: z.literal(true).optional().meta({ description: 'Recalled (撤回): `content` is "" and there is no `url`' }),
+  recalled_by: id.optional().meta({ description: 'Recalled: who took it back (the sender, or a group owner or admin)' }),
   system: z.strictObject({
     event: z.enum(['member_added', 'member_removed', 'member_left', 'renamed', 'announcement', 'avatar', 'invite', 'admin_set', 'admin_unset', 'owner_transferred', 'disbanded']),
     actor_id: id.meta({ description: 'Who made the change' }),
@@ -166,6 +168,11 @@ export const RESPONSES: Partial<Record<keyof typeof HTTP | (string & {}), RouteR
     ),
     errors: ['NOT_FOUND', 'FORBIDDEN'],
   },
+  messageRecall: {
+    success: ok(envelope({ messageId: id, recalled_by: id }), 200),
+    errors: ['NOT_FOUND', 'FORBIDDEN', 'RECALL_WINDOW_PASSED'],
+  },
+  messageDelete: { success: ok(envelope({}), 200), errors: ['NOT_FOUND', 'FORBIDDEN'] },
   messageImage: {
     success: [
       { status: 200, body: presignedUpload },

@@ -24,6 +24,7 @@ export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
       '| `{"event":"read","conversationId":..,"userId":..,"messageId":..,"seq":..}` | a member read up to a message (its seq) |',
       '| `{"event":"typing","conversationId":..,"userId":..}` | a member is typing |',
       '| `{"event":"conversation","conversation":{...Conversation}}` | a group you are in changed (members, name, announcement, avatar, invite rule, roles); comes with the `system` message that records it |',
+      '| `{"event":"recalled","conversationId":..,"messageId":..,"by":..}` | a message was recalled: show its slot as recalled (history now has it with `recalled: true` and no content) |',
       '| `{"event":"removed","conversationId":..}` | you are no longer in the group (removed, left, or it was disbanded): nothing more of it reaches you |',
       '| `{"event":"pong"}` | the answer to `ping` |',
       '| `{"event":"error","code":"..","message":"..","action"?:"..","clientMessageId"?:".."}` | a frame could not be handled (same codes as HTTP) |',

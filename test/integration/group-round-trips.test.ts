@@ -66,6 +66,24 @@ describe('DynamoDB round trips of the group endpoints', () => {
     expect(forBig.operations).not.toContain('Scan');
   });
 
+  it.each([
+    ['POST /message/recall', '/message/recall'],
+    ['POST /message/delete', '/message/delete'],
+  ])('%s: at most 3 sequential, not growing with the group', async (endpoint, path) => {
+    const costs: RoundTrips[] = [];
+    for (const size of [3, BIG]) {
+      const conversationId = await groupOf(size);
+      const sent = await ctx.api.post('/message/send', { conversationId, content: 'to take back' }, people[1]!.token);
+      await ctx.api.get('/user/profile', owner.token);
+      costs.push(await counter.measure(async () => expect((await ctx.api.post(path, { conversationId, messageId: sent.body.data.id }, owner.token)).status).toBe(200)));
+    }
+    const [small, big] = costs as [RoundTrips, RoundTrips];
+    table.push({ endpoint, small, big });
+    expect(small.sequential).toBeLessThanOrEqual(3);
+    expect(big.sequential).toBeLessThanOrEqual(3);
+    expect(big.calls).toBeLessThanOrEqual(small.calls + 3);
+  });
+
   it('POST /user/settings: one write', async () => {
     const cost = await counter.measure(() => ctx.api.post('/user/settings', { groupInvites: 'contacts' }, owner.token));
     expect(cost.sequential).toBeLessThanOrEqual(2); // the token-version read, then the write
@@ -75,6 +93,6 @@ describe('DynamoDB round trips of the group endpoints', () => {
   it('prints the table', () => {
     console.log('\nendpoint | 3 members: calls/sequential | 150 members: calls/sequential | operations (150)');
     for (const row of table) console.log(`${row.endpoint} | ${row.small.calls}/${row.small.sequential} | ${row.big.calls}/${row.big.sequential} | ${[...new Set(row.big.operations)].join(',')}`);
-    expect(table).toHaveLength(Object.keys(endpoints).length);
+    expect(table).toHaveLength(Object.keys(endpoints).length + 2);
   });
 });

@@ -151,6 +151,11 @@ describe('real responses match the document', () => {
     await api.post('/conversation/disband', { conversationId: groupId }, bob.token);
     await api.post('/user/settings', { groupInvites: 'contacts' }, dave.token);
     await api.post(`/conversation/create?contactId=${dave.id}&contactId=${bob.id}`, undefined, alice.token);
+    const toRecall = await api.post('/message/send', { conversationId: single, content: 'take back' }, alice.token);
+    await api.post('/message/recall', { conversationId: single, messageId: toRecall.body.data.id }, alice.token);
+    await api.post('/message/recall', { conversationId: single, messageId: toRecall.body.data.id }, bob.token);
+    await api.post('/message/delete', { conversationId: single, messageId: toRecall.body.data.id }, bob.token);
+    await api.get(`/message/history/${single}`, alice.token);
     const changed = await api.post('/user/password', { oldPassword: carol.password, newPassword: 'a-new-password-1' }, carol.token);
     await api.post('/user/password', { oldPassword: 'not-her-password', newPassword: 'another-new-pass' }, changed.body.token);
     await api.post('/user/logout', undefined, changed.body.token);
