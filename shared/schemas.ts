@@ -19,6 +19,8 @@ export const LIMITS = {
   groupAdminsMax: 50,
   /** Users one members/add or members/remove takes (a group grows past it in several calls). */
   groupChangeIdsMax: 500,
+  /** Members one message may @-mention (each costs one write to their membership item). */
+  mentionsMax: 50,
   /**
    * Ids one conversation/create takes in its query string. API Gateway HTTP APIs cap the request line and header
    * values together at 10,240 bytes (not adjustable): 256 ids of up to 16 digits, comma-separated, are 4.3 KB,
@@ -116,6 +118,8 @@ export const sendMessageBody = z.object({
   content: z.string().min(1, 'must not be empty').max(LIMITS.textMax, `must be at most ${LIMITS.textMax} characters`),
   type: messageType.default('text'),
   clientMessageId: z.string().min(1).max(LIMITS.clientMessageIdMax).regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only').optional(),
+  mentions: z.array(id).max(LIMITS.mentionsMax, `allows at most ${LIMITS.mentionsMax} ids`).optional().meta({ description: 'Members this message @-mentions (member ids only)' }),
+  mentionAll: z.boolean().optional().meta({ description: 'Groups: @所有人 (owner and admins only)' }),
 });
 
 /** Asking for a presigned image upload; the size cap is configuration (IMAGE_MAX_BYTES), checked by the domain. */

@@ -18,6 +18,9 @@ export type LastMessage = {
   sentAt: string;
   /** System messages: the group change they record. */
   system?: SystemEvent;
+  /** Members it @-mentions, and whether it mentions everyone (@所有人). */
+  mentions?: number[];
+  mentionAll?: boolean;
   /** Recalled (撤回): the content is erased and `recalledBy` says who took it back. */
   recalled?: boolean;
   recalledBy?: number;
@@ -58,6 +61,9 @@ export type ConversationRecord = {
   /** The first members (at most MEMBER_PREVIEW_MAX), so getlist names a group's members without a Query per group. */
   memberPreview: number[];
   lastMessage?: LastMessage;
+  /** The newest @所有人 message's seq, and whom it does not mention: its sender and the members who block them. */
+  mentionAllSeq?: number;
+  mentionAllFrom?: { senderId: number; hiddenFrom?: number[] };
 } & Partial<GroupFields>;
 
 /** Kept small on purpose: the conversation item is written by every send, and it must stay under 1 KB. */
@@ -86,6 +92,8 @@ export type MembershipRecord = {
    * unread = lastSeq − readSeq − (entries above readSeq), with no Query over the messages.
    */
   notUnread?: number[];
+  /** The newest seq that @-mentions this member: getlist's `mentioned` while it is above readSeq. */
+  mentionedSeq?: number;
   /** Seqs this member deleted for themselves (POST /message/delete): absent from their history. */
   deletedSeqs?: Set<number>;
   /** Recent client message ids of this member's sends here: hash → "seq:id" (see messages.ts). */

@@ -64,9 +64,13 @@ export async function allocateSeq(conversationId: number, last: LastMessage): Pr
     const out = await db.send(new UpdateCommand({
       TableName: TABLE,
       Key: conversationKey(conversationId),
-      UpdateExpression: 'SET lastMessage = :message, lastActivityAt = :at ADD lastSeq :one',
+      // An @所有人 message is also remembered as the conversation's newest one (its seq: lastSeq before the ADD, + 1).
+      UpdateExpression: `SET lastMessage = :message, lastActivityAt = :at${last.mentionAll ? ', mentionAllSeq = lastSeq + :one, mentionAllFrom = :mentionAll' : ''} ADD lastSeq :one`,
       ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(lastMessage) OR NOT (lastMessage.draftId = :draft OR (lastMessage.senderId = :sender AND lastMessage.clientMessageId = :client)))',
-      ExpressionAttributeValues: { ':message': last, ':at': last.sentAt, ':one': 1, ':draft': last.draftId, ':sender': last.senderId, ':client': last.clientMessageId ?? '' },
+      ExpressionAttributeValues: {
+        ':message': last, ':at': last.sentAt, ':one': 1, ':draft': last.draftId, ':sender': last.senderId, ':client': last.clientMessageId ?? '',
+        ...(last.mentionAll ? { ':mentionAll': { senderId: last.senderId, ...(last.hiddenFrom ? { hiddenFrom: last.hiddenFrom } : {}) } } : {}),
+      },
       ReturnValues: 'ALL_OLD',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
@@ -268,4 +272,15 @@ export async function hideForMember(userId: number, conversationId: number, seq:
     ExpressionAttributeValues: { ':seq': new Set([seq]), ':max': max },
   })));
   return hidden !== undefined;
+}
+
+/** Marks a member as @-mentioned by the message at `seq` (forward only: an older mention never replaces a newer one). */
+export async function recordMention(userId: number, conversationId: number, seq: number): Promise<void> {
+  await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: membershipKey(userId, conversationId),
+    UpdateExpression: 'SET mentionedSeq = :seq',
+    ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(mentionedSeq) OR mentionedSeq < :seq)',
+    ExpressionAttributeValues: { ':seq': seq },
+  })));
 }

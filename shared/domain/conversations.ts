@@ -60,6 +60,8 @@ export async function conversationViewFor(conversation: ConversationRecord, memb
 export type ConversationListItem = ConversationView & {
   last_message: MessageView | null;
   unread: number;
+  /** An unread message @-mentions the caller or everyone. */
+  mentioned: boolean;
   last_seq: number;
   read_seq: number;
   created_at: string;
@@ -139,6 +141,12 @@ export async function listConversations(callerId: number): Promise<ConversationL
   return items.sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id);
 }
 
+/** An unread @所有人 that reaches the caller (not their own, not hidden from them). */
+function mentionsEveryone(conversation: ConversationRecord, callerId: number, readSeq: number): boolean {
+  const from = conversation.mentionAllFrom;
+  return (conversation.mentionAllSeq ?? 0) > readSeq && from !== undefined && from.senderId !== callerId && !from.hiddenFrom?.includes(callerId);
+}
+
 async function listItem(conversation: ConversationRecord, membership: MembershipRecord, callerId: number): Promise<ConversationListItem> {
   const { lastMessage, lastSeq } = conversation;
   // The newest message the caller may see: the conversation's, or, when that one is hidden from them, their own copy
@@ -156,6 +164,7 @@ async function listItem(conversation: ConversationRecord, membership: Membership
     ...(conversation.type === 'group' ? await groupView(conversation) : {}),
     last_message: newest ? toMessageView(fromLastMessage(conversation.id, newest, newest.seq)) : null,
     unread: Math.max(0, lastSeq - readSeq - notUnread),
+    mentioned: (membership.mentionedSeq ?? 0) > readSeq || mentionsEveryone(conversation, callerId, readSeq),
     last_seq: lastSeq,
     read_seq: readSeq,
     created_at: conversation.createdAt,

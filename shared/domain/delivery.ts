@@ -1,10 +1,11 @@
-import { NotFoundError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
-import { advanceReadMarker, getConversation, getMembership, type MembershipRecord } from '../data/conversations.ts';
+import { advanceReadMarker, getConversation, getMembership, type ConversationRecord, type MembershipRecord } from '../data/conversations.ts';
 import { getMessage, getMessageById } from '../data/messages.ts';
 import { disconnect, push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
-import { resolveAudience } from './membership.ts';
+import { resolveAudience, type Audience } from './membership.ts';
+import { roleOf } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { headImage } from '../data/images.ts';
 import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
@@ -30,12 +31,14 @@ import { config } from '../config.ts';
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
   const isImage = input.type === 'image';
   if (isImage) checkImageKey(input.content, input.conversationId, senderId);
-  const [audience, image] = await Promise.all([
+  const [audience, image, conversation] = await Promise.all([
     resolveAudience(senderId, input.conversationId),
     isImage ? headImage(input.content) : undefined,
+    input.mentionAll ? getConversation(input.conversationId) : undefined,
     consume(config.limits.messageSend, String(senderId)),
   ]);
   if (isImage) checkImageUploaded(image);
+  checkMentions(senderId, input, audience, conversation);
   const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo).catch(unlisted)]);
   const [view] = await withImageUrls([toMessageView(stored.message)]);
   const ack = { event: 'ack', clientMessageId: input.clientMessageId ?? null, message: view! } as const;
@@ -45,6 +48,19 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
   }
   await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin);
   return { message: view!, duplicate: false };
+}
+
+/**
+ * Mentions name members only (400 otherwise); @所有人 is for a group's owner and admins (403 for anyone else, 400
+ * in a single conversation). The conversation item is read, alongside the send's first reads, only for @所有人.
+ */
+function checkMentions(senderId: number, input: SendInput, audience: Audience, conversation: ConversationRecord | undefined): void {
+  const members = new Set([...audience.visibleTo, ...audience.hiddenFrom]);
+  const stranger = input.mentions?.find((id) => !members.has(id));
+  if (stranger !== undefined) throw new ValidationError(`只能 @ 会话成员: ${stranger} 不是成员`, 'mentions');
+  if (!input.mentionAll) return;
+  if (conversation?.type !== 'group') throw new ValidationError('只有群聊可以 @所有人', 'mentionAll');
+  if (roleOf(conversation, senderId) === 'member') throw new ForbiddenError('只有群主和管理员可以 @所有人');
 }
 
 /**

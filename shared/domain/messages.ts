@@ -12,6 +12,7 @@ import {
   putMessage,
   queryMessages,
   recordHidden,
+  recordMention,
   recordOwnSend,
   type MessageRecord,
   type MessageType,
@@ -29,6 +30,9 @@ export type MessageView = {
   sent_at: string;
   received_at: string | null;
   clientMessageId?: string;
+  /** The members it @-mentions, and @所有人 (present only when set). */
+  mentions?: number[];
+  mention_all?: true;
   /** Recalled: the content is "" and recalled_by says who took it back. */
   recalled?: true;
   recalled_by?: number;
@@ -49,12 +53,14 @@ export function toMessageView(message: MessageRecord): MessageView {
     sent_at: message.sentAt,
     received_at: message.receivedAt ?? null,
     ...(message.clientMessageId ? { clientMessageId: message.clientMessageId } : {}),
+    ...(message.mentions?.length ? { mentions: message.mentions } : {}),
+    ...(message.mentionAll ? { mention_all: true as const } : {}),
     ...(message.recalled ? { recalled: true as const, recalled_by: message.recalledBy ?? message.senderId } : {}),
     ...(message.system ? { system: { event: message.system.event, actor_id: message.system.actorId, user_ids: message.system.userIds } } : {}),
   };
 }
 
-export type SendInput = { conversationId: number; content: string; type: MessageType; clientMessageId?: string };
+export type SendInput = { conversationId: number; content: string; type: MessageType; clientMessageId?: string; mentions?: number[]; mentionAll?: boolean };
 export type StoreResult = { message: MessageRecord; duplicate: boolean };
 
 /**
@@ -79,6 +85,8 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
     sentAt: new Date().toISOString(),
     ...(clientMessageId ? { clientMessageId } : {}),
     ...(hiddenFrom.length ? { hiddenFrom } : {}),
+    ...(input.mentions?.length ? { mentions: input.mentions } : {}),
+    ...(input.mentionAll ? { mentionAll: true } : {}),
   };
   const allocation = await allocateSeq(conversationId, last);
   if ('duplicateOf' in allocation) return resend(conversationId, allocation.duplicateOf, input, senderId);
@@ -87,6 +95,8 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
     putMessage(message),
     recordOwnSend(membership, message.seq, message.id, clientMessageId),
     ...hiddenFrom.map((blockerId) => recordHidden(blockerId, conversationId, message.seq, allocation.previous)),
+    // Mentioned members who can see the message (checked members by the send path), marked for getlist's `mentioned`.
+    ...(input.mentions ?? []).filter((id) => id !== senderId && !hiddenFrom.includes(id)).map((id) => recordMention(id, conversationId, message.seq)),
   ]);
   // A write whose answer was lost and whose resends failed may have committed all the same: look before saying 503.
   if (stored.status === 'rejected' && (await getMessage(conversationId, message.seq).catch(() => undefined))?.draftId !== message.draftId) throw stored.reason;

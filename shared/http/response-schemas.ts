@@ -49,6 +49,8 @@ export const messageView = z.strictObject({
   received_at: isoTime.nullable().meta({ description: 'When the service stored it (received it from the sender)' }),
   clientMessageId: z.string().optional().meta({ description: "The sender's idempotency key, when it gave one" }),
   url: z.url().optional().meta({ description: 'Image messages: a presigned GET URL that expires' }),
+  mentions: z.array(id).optional().meta({ description: 'The members it @-mentions (absent when none)' }),
+  mention_all: z.literal(true).optional().meta({ description: '@所有人 (absent when not)' }),
   recalled: z.literal(true).optional().meta({ description: 'Recalled (撤回): `content` is "" and there is no `url`' }),
   recalled_by: id.optional().meta({ description: 'Recalled: who took it back (the sender, or a group owner or admin)' }),
   system: z.strictObject({
@@ -74,6 +76,7 @@ export const conversationView = z.strictObject({
 export const conversationListItem = conversationView.extend({
   last_message: messageView.nullable(),
   unread: z.number().int().min(0),
+  mentioned: z.boolean().meta({ description: 'An unread message @-mentions the caller or everyone (有人@我); cleared by reading past it' }),
   last_seq: seq.meta({ description: "The conversation's newest seq: above the newest seq a client holds, it fetches history ?after_seq=" }),
   read_seq: seq.meta({ description: "The caller's read marker as a seq (0 before any read)" }),
   created_at: isoTime,
