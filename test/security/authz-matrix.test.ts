@@ -18,8 +18,11 @@ const REFUSED_CALLERS: Caller[] = ['none', 'forged', 'expired', 'algNone', 'revo
 const SIGNED_IN_CALLERS: Caller[] = ['nonMember', 'blocked', 'member', 'owner'];
 /** Routes a user blocked by the target may not use on them (the rest, like blocking back, stay open). */
 const REFUSED_TO_BLOCKED = new Set(['conversationCreate']);
-/** Group routes only the owner (or admins) may use: a plain member gets 403 FORBIDDEN. */
-const NEEDS_GROUP_ROLE = new Set(['conversationMembersRemove', 'conversationUpdate', 'conversationAdmins', 'conversationTransfer', 'conversationDisband']);
+/**
+ * Routes only the group's owner (or admins) may use on the matrix's objects: a plain member gets 403 FORBIDDEN. (The
+ * matrix's message is the owner's, and a member may recall only their own.)
+ */
+const NEEDS_GROUP_ROLE = new Set(['conversationMembersRemove', 'conversationUpdate', 'conversationAdmins', 'conversationTransfer', 'conversationDisband', 'messageRecall']);
 /** Routes that change the group (members, roles, disband): each signed-in case gets a fresh group, so none sees another's effect. */
 const changesTheGroup = (route: HttpRoute) => route.method === 'POST' && route.path.startsWith('/conversation/') && route.name !== 'conversationCreate';
 const MISSING_ID = 2 ** 53 - 1;

@@ -53,6 +53,9 @@ function validRequests() {
       newPassword: owner.password,
       contentType: 'image/png',
       size: 1024,
+      userIds: [peer.id],
+      admin: true,
+      groupInvites: 'anyone',
     });
     if (route.name === 'userRegister') values.body = { username: `fresh_${Date.now()}`, password: 'correct-horse-1', nickname: 'fresh' };
     return { route, ...requestFor(route, values) };
