@@ -19,6 +19,8 @@ export const LIMITS = {
   groupAdminsMax: 50,
   /** Users one members/add or members/remove takes (a group grows past it in several calls). */
   groupChangeIdsMax: 500,
+  getlistPageDefault: 100,
+  getlistPageMax: 100,
   /** Members one message may @-mention (each costs one write to their membership item). */
   mentionsMax: 50,
   /**
@@ -160,3 +162,8 @@ export const userSettingsBody = z.object({ groupInvites });
 
 /** A message in a conversation, by its id (recall, delete for me). */
 export const messageActionBody = z.object({ conversationId: id, messageId: id });
+
+export const getlistQuery = z.object({
+  limit: z.coerce.number().int('must be an integer').min(1).max(LIMITS.getlistPageMax).default(LIMITS.getlistPageDefault),
+  cursor: z.string().max(200).optional().meta({ description: 'The `next_cursor` of the previous page (opaque)' }),
+});

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { newId } from '../ids.ts';
 import { ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
 import { config } from '../config.ts';
@@ -130,7 +131,15 @@ async function findOrCreateSingle(callerId: number, otherId: number, knownId: nu
  * the conversation items. Everything per member — read marker, unread, what a block hides — comes from the
  * membership item, so no Query over messages or members.
  */
-export async function listConversations(callerId: number): Promise<ConversationListItem[]> {
+export type ConversationPage = { conversations: ConversationListItem[]; next_cursor: string | null };
+
+/**
+ * A page of the caller's conversations, most recently active first. The cursor is the last item's place in that
+ * order (its activity time and id), so a page continues exactly after it: a conversation that gets a message
+ * meanwhile moves to the top of the first page and is neither repeated nor lost among the later pages.
+ */
+export async function listConversations(callerId: number, page: { limit: number; cursor?: string }): Promise<ConversationPage> {
+  const after = page.cursor === undefined ? undefined : decodeListCursor(page.cursor);
   const memberships = await listMemberships(callerId);
   // A disbanded group whose member items an add was still writing is not the caller's any more.
   const byId = new Map((await getConversations(memberships.map((m) => m.conversationId))).filter((c) => !c.disbanded).map((c) => [c.id, c]));
@@ -138,8 +147,36 @@ export async function listConversations(callerId: number): Promise<ConversationL
     const conversation = byId.get(m.conversationId);
     return conversation ? [listItem(conversation, m, callerId)] : [];
   }));
-  return items.sort((a, b) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id);
+  const ordered = items.sort(newestFirst).filter((item) => !after || newestFirst(item, { updated_at: after.t, id: after.id }) > 0);
+  const shown = ordered.slice(0, page.limit);
+  const last = shown.at(-1);
+  return { conversations: shown, next_cursor: ordered.length > page.limit && last ? encodeListCursor(last.updated_at, last.id) : null };
 }
+
+const newestFirst = (a: { updated_at: string; id: number }, b: { updated_at: string; id: number }) => b.updated_at.localeCompare(a.updated_at) || b.id - a.id;
+
+/** The cursor: base64url of its place and a checksum, so an edited cursor is a 400, not a silently wrong page. */
+function encodeListCursor(t: string, id: number): string {
+  const body = JSON.stringify({ t, id });
+  return Buffer.from(`${body}|${checksum(body)}`).toString('base64url');
+}
+
+function decodeListCursor(cursor: string): { t: string; id: number } {
+  const bad = () => new ValidationError('cursor 无效', 'cursor');
+  const [body, sum] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  if (!body || sum !== checksum(body)) throw bad();
+  const place = (() => {
+    try {
+      return JSON.parse(body) as { t?: unknown; id?: unknown };
+    } catch {
+      return {};
+    }
+  })();
+  if (typeof place.t !== 'string' || Number.isNaN(Date.parse(place.t)) || !Number.isSafeInteger(place.id)) throw bad();
+  return { t: place.t, id: place.id as number };
+}
+
+const checksum = (body: string) => createHash('sha256').update(`getlist:${body}`).digest('base64url').slice(0, 12);
 
 /** An unread @所有人 that reaches the caller (not their own, not hidden from them). */
 function mentionsEveryone(conversation: ConversationRecord, callerId: number, readSeq: number): boolean {

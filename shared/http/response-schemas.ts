@@ -157,7 +157,13 @@ export const RESPONSES: Partial<Record<keyof typeof HTTP | (string & {}), RouteR
   conversationAdmins: groupChange('NOT_FOUND', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'),
   conversationTransfer: groupChange('NOT_FOUND', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'),
   conversationDisband: groupChange('NOT_FOUND', 'FORBIDDEN', 'SERVICE_UNAVAILABLE'),
-  conversationGetlist: { success: ok(envelope({ conversations: z.array(conversationListItem) }), 200), errors: [] },
+  conversationGetlist: {
+    success: ok(envelope({
+      conversations: z.array(conversationListItem).meta({ description: 'Most recently active first' }),
+      next_cursor: z.string().nullable().meta({ description: 'Pass as `cursor` for the next page; null at the end' }),
+    }), 200),
+    errors: [],
+  },
   conversationMembers: { success: ok(envelope({ members: z.array(member) }), 200), errors: ['NOT_FOUND', 'FORBIDDEN'] },
   messageHistory: {
     success: ok(
