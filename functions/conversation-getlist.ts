@@ -2,6 +2,6 @@ import { httpRoute } from '../shared/http/adapter.ts';
 import { HTTP } from '../shared/routes.ts';
 import { listConversations } from '../shared/domain/conversations.ts';
 
-export const handler = httpRoute(HTTP.conversationGetlist, async ({ userId }) => {
-  return { message: '查询成功', conversations: await listConversations(userId) };
+export const handler = httpRoute(HTTP.conversationGetlist, async ({ userId, query }) => {
+  return { message: '查询成功', ...(await listConversations(userId, query)) };
 });

@@ -1,7 +1,7 @@
 import { httpRoute } from '../shared/http/adapter.ts';
 import { HTTP } from '../shared/routes.ts';
-import { getProfile } from '../shared/domain/users.ts';
+import { getOwnProfile } from '../shared/domain/users.ts';
 
 export const handler = httpRoute(HTTP.userProfile, async ({ userId }) => {
-  return { message: '查询成功', user: await getProfile(userId, userId) };
+  return { message: '查询成功', user: await getOwnProfile(userId) };
 });

@@ -76,7 +76,11 @@ function loadConfig() {
       wsConnect: limit('wsConnect', 'LIMIT_WS_CONNECT', 30, 60),
       /** Live WebSocket connections per user; the oldest is closed when a new one goes over (README, "Limits"). */
       connectionsPerUser: positiveInt('LIMIT_CONNECTIONS_PER_USER', 10),
+      /** Groups created per user: with consent (groupInvites), keeps one account from filling others' lists. */
+      groupCreate: limit('groupCreate', 'LIMIT_GROUP_CREATE', 20, 60 * 60),
     }),
+    /** How long a sender may recall their own message (owners and admins of a group may at any time). */
+    recallWindowSeconds: positiveInt('RECALL_WINDOW_SECONDS', 120),
   });
 }
 

@@ -11,6 +11,9 @@ export type ErrorCode =
   | 'METHOD_NOT_ALLOWED'
   | 'USERNAME_TAKEN'
   | 'ALREADY_CONTACT'
+  | 'ALREADY_MEMBER'
+  | 'INVITE_NOT_ALLOWED'
+  | 'RECALL_WINDOW_PASSED'
   | 'PAYLOAD_TOO_LARGE'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'RATE_LIMITED'
@@ -35,8 +38,8 @@ export class UnauthorizedError extends AppError {
   }
 }
 export class ForbiddenError extends AppError {
-  constructor(message = '无权访问', code: 'FORBIDDEN' | 'BLOCKED' = 'FORBIDDEN') {
-    super(code, message);
+  constructor(message = '无权访问', code: 'FORBIDDEN' | 'BLOCKED' | 'INVITE_NOT_ALLOWED' | 'RECALL_WINDOW_PASSED' = 'FORBIDDEN', details?: Record<string, unknown>) {
+    super(code, message, details);
   }
 }
 export class NotFoundError extends AppError {
@@ -51,7 +54,7 @@ export class MethodNotAllowedError extends AppError {
   }
 }
 export class ConflictError extends AppError {
-  constructor(code: 'USERNAME_TAKEN' | 'ALREADY_CONTACT', message: string) {
+  constructor(code: 'USERNAME_TAKEN' | 'ALREADY_CONTACT' | 'ALREADY_MEMBER', message: string) {
     super(code, message);
   }
 }
@@ -87,6 +90,9 @@ export const STATUS_BY_CODE: Record<ErrorCode, number> = {
   METHOD_NOT_ALLOWED: 405,
   USERNAME_TAKEN: 409,
   ALREADY_CONTACT: 409,
+  ALREADY_MEMBER: 409,
+  INVITE_NOT_ALLOWED: 403,
+  RECALL_WINDOW_PASSED: 403,
   PAYLOAD_TOO_LARGE: 413,
   UNSUPPORTED_MEDIA_TYPE: 415,
   RATE_LIMITED: 429,

@@ -67,6 +67,9 @@ export type Route = HttpRoute | HttpDefaultRoute | WsRoute;
 /** A row keeps its exact schema types, so a handler that reads its own row gets typed input. */
 const http = <R extends Omit<HttpRoute, 'kind' | 'auth'> & { auth?: boolean }>(row: R) => ({ kind: 'http' as const, auth: true, ...row });
 
+/** A group change: the table, the avatar image (checked, and linked in the answer), and pushes to the members. */
+const groupChange = { table: 'readwrite', bucket: 'read', connections: true } as const;
+
 export const HTTP = {
   userRegister: http({ name: 'userRegister', method: 'POST', path: '/user/register', entry: 'functions/user-register.ts', auth: false, access: { table: 'readwrite' }, summary: '用户注册', request: { body: schemas.registerBody } }),
   userLogin: http({ name: 'userLogin', method: 'POST', path: '/user/login', entry: 'functions/user-login.ts', auth: false, access: { table: 'readwrite' }, summary: '用户登录', request: { body: schemas.loginBody } }),
@@ -80,10 +83,20 @@ export const HTTP = {
   userBan: http({ name: 'userBan', method: 'POST', path: '/user/ban/{bannerId}', entry: 'functions/user-ban.ts', access: { table: 'readwrite' }, summary: '屏蔽用户', request: { params: schemas.idParam('bannerId') } }),
   userUnban: http({ name: 'userUnban', method: 'DELETE', path: '/user/unban/{bannerId}', entry: 'functions/user-unban.ts', access: { table: 'readwrite' }, summary: '移除屏蔽', request: { params: schemas.idParam('bannerId') } }),
   conversationCreate: http({ name: 'conversationCreate', method: 'POST', path: '/conversation/create', entry: 'functions/conversation-create.ts', access: { table: 'readwrite' }, summary: '创建会话', request: { query: schemas.createConversationQuery } }),
-  conversationGetlist: http({ name: 'conversationGetlist', method: 'GET', path: '/conversation/getlist', entry: 'functions/conversation-getlist.ts', access: { table: 'read' }, summary: '获取会话列表' }),
+  conversationGetlist: http({ name: 'conversationGetlist', method: 'GET', path: '/conversation/getlist', entry: 'functions/conversation-getlist.ts', access: { table: 'read', bucket: 'read' }, summary: '获取会话列表', request: { query: schemas.getlistQuery } }),
   conversationMembers: http({ name: 'conversationMembers', method: 'GET', path: '/conversation/members', entry: 'functions/conversation-members.ts', access: { table: 'read' }, summary: '获取会话成员(不包含用户本身）', request: { query: schemas.conversationQuery } }),
+  conversationMembersAdd: http({ name: 'conversationMembersAdd', method: 'POST', path: '/conversation/members/add', entry: 'functions/conversation-members-add.ts', access: groupChange, summary: '添加群成员', request: { body: schemas.groupMembersBody } }),
+  conversationMembersRemove: http({ name: 'conversationMembersRemove', method: 'POST', path: '/conversation/members/remove', entry: 'functions/conversation-members-remove.ts', access: groupChange, summary: '移除群成员（群主、管理员）', request: { body: schemas.groupMembersBody } }),
+  conversationLeave: http({ name: 'conversationLeave', method: 'POST', path: '/conversation/leave', entry: 'functions/conversation-leave.ts', access: groupChange, summary: '退出群聊', request: { body: schemas.conversationBody } }),
+  conversationUpdate: http({ name: 'conversationUpdate', method: 'POST', path: '/conversation/update', entry: 'functions/conversation-update.ts', access: groupChange, summary: '修改群资料（群名、公告、头像、邀请权限）', request: { body: schemas.groupUpdateBody } }),
+  conversationAdmins: http({ name: 'conversationAdmins', method: 'POST', path: '/conversation/admins', entry: 'functions/conversation-admins.ts', access: groupChange, summary: '设置或取消管理员（群主）', request: { body: schemas.groupAdminBody } }),
+  conversationTransfer: http({ name: 'conversationTransfer', method: 'POST', path: '/conversation/transfer', entry: 'functions/conversation-transfer.ts', access: groupChange, summary: '转让群主', request: { body: schemas.groupTransferBody } }),
+  conversationDisband: http({ name: 'conversationDisband', method: 'POST', path: '/conversation/disband', entry: 'functions/conversation-disband.ts', access: groupChange, summary: '解散群聊（群主）', request: { body: schemas.conversationBody } }),
+  userSettings: http({ name: 'userSettings', method: 'POST', path: '/user/settings', entry: 'functions/user-settings.ts', access: { table: 'readwrite' }, summary: '修改个人设置（谁可以拉我入群）', request: { body: schemas.userSettingsBody } }),
   messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read', bucket: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
   messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read', connections: true }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  messageRecall: http({ name: 'messageRecall', method: 'POST', path: '/message/recall', entry: 'functions/message-recall.ts', access: { table: 'readwrite', bucket: 'readwrite', connections: true }, summary: '撤回消息', request: { body: schemas.messageActionBody } }),
+  messageDelete: http({ name: 'messageDelete', method: 'POST', path: '/message/delete', entry: 'functions/message-delete.ts', access: { table: 'readwrite' }, summary: '删除消息（仅自己不可见）', request: { body: schemas.messageActionBody } }),
   messageImage: http({ name: 'messageImage', method: 'POST', path: '/message/image', entry: 'functions/message-image.ts', access: { table: 'read', bucket: 'readwrite' }, summary: '上传图片（预签名上传；兼容旧的 multipart 上传）', request: { body: schemas.imageUploadBody, multipart: true } }),
 };
 

@@ -13,7 +13,23 @@ export const LIMITS = {
   passwordMinBytes: 8,
   passwordMaxBytes: 72, // bcrypt ignores everything past 72 bytes: refuse instead of silently truncating
   textMax: 4000,
-  groupMembersMax: 500,
+  groupMembersMax: 2000,
+  groupNameMax: 64,
+  groupAnnouncementMax: 2000,
+  /** Admins per group: their ids live on the conversation item every send writes, so it stays small. */
+  groupAdminsMax: 50,
+  /** Users one members/add or members/remove takes (a group grows past it in several calls). */
+  groupChangeIdsMax: 500,
+  getlistPageDefault: 100,
+  getlistPageMax: 100,
+  /** Members one message may @-mention (each costs one write to their membership item). */
+  mentionsMax: 50,
+  /**
+   * Ids one conversation/create takes in its query string. API Gateway HTTP APIs cap the request line and header
+   * values together at 10,240 bytes (not adjustable): 256 ids of up to 16 digits, comma-separated, are 4.3 KB,
+   * which leaves about 5.5 KB for the path and headers (token included). A bigger group grows by members/add.
+   */
+  conversationCreateIdsMax: 256,
   clientMessageIdMax: 64,
   historyPageDefault: 50,
   historyPageMax: 100,
@@ -82,20 +98,33 @@ export const contactBody = z.object({ id });
 
 export const idParam = <N extends string>(name: N) => z.object({ [name]: id } as Record<N, typeof id>);
 
+const groupName = visible(LIMITS.groupNameMax);
+
 export const createConversationQuery = z.object({
+  name: groupName.optional().meta({ description: 'Groups only: the group name (1–64 characters)' }),
   contactId: z
     .string()
-    .max(LIMITS.groupMembersMax * 18, 'lists too many ids')
+    .max(LIMITS.conversationCreateIdsMax * 18, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)
     .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
-    .pipe(z.array(decimalId).min(1, 'needs at least one id').max(LIMITS.groupMembersMax - 1, `allows at most ${LIMITS.groupMembersMax - 1} ids`)),
+    .pipe(z.array(decimalId).min(1, 'needs at least one id').max(LIMITS.conversationCreateIdsMax, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)),
 });
 
 export const conversationQuery = z.object({ conversationId: id });
+
+/** A message's position in its conversation: 1, 2, 3, ... (a JSON integer or a decimal string). */
+export const seq = z.coerce
+  .number({ error: 'must be a positive integer seq' })
+  .int('must be an integer')
+  .min(1, 'must be at least 1')
+  .max(Number.MAX_SAFE_INTEGER)
+  .meta({ description: 'A message seq: 1, 2, 3, ... per conversation', example: 42 });
 
 export const historyQuery = z.object({
   limit: z.coerce.number().int('must be an integer').min(1).max(LIMITS.historyPageMax).default(LIMITS.historyPageDefault),
   before: id.optional(),
   after: id.optional(),
+  before_seq: seq.optional(),
+  after_seq: z.coerce.number().int('must be an integer').min(0).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: 'The messages after this seq (0: from the first)' }),
 });
 
 export const messageType = z.enum(['text', 'image']);
@@ -105,6 +134,8 @@ export const sendMessageBody = z.object({
   content: z.string().min(1, 'must not be empty').max(LIMITS.textMax, `must be at most ${LIMITS.textMax} characters`),
   type: messageType.default('text'),
   clientMessageId: z.string().min(1).max(LIMITS.clientMessageIdMax).regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only').optional(),
+  mentions: z.array(id).max(LIMITS.mentionsMax, `allows at most ${LIMITS.mentionsMax} ids`).optional().meta({ description: 'Members this message @-mentions (member ids only)' }),
+  mentionAll: z.boolean().optional().meta({ description: 'Groups: @所有人 (owner and admins only)' }),
 });
 
 /** Asking for a presigned image upload; the size cap is configuration (IMAGE_MAX_BYTES), checked by the domain. */
@@ -118,6 +149,35 @@ export const imageUploadBody = z.object({
 export const legacyImageFields = z.object({ conversationId: id.optional() });
 
 /** WebSocket frames: `action` selects the route (API Gateway reads it); the rest is validated like a body. */
-export const markReadBody = z.object({ conversationId: id, messageId: id });
+export const markReadBody = z.union(
+  [z.object({ conversationId: id, messageId: id }), z.object({ conversationId: id, seq })],
+  { error: 'needs conversationId and messageId or seq' },
+);
 
 export const typingBody = z.object({ conversationId: id });
+
+/** Group management bodies (POST /conversation/...). */
+const userIds = z.array(id).min(1, 'needs at least one id').max(LIMITS.groupChangeIdsMax, `allows at most ${LIMITS.groupChangeIdsMax} ids`);
+export const conversationBody = z.object({ conversationId: id });
+export const groupMembersBody = z.object({ conversationId: id, userIds });
+export const groupInvite = z.enum(['all', 'admins']).meta({ description: '`all`: any member may add people; `admins`: only the owner and admins' });
+export const groupUpdateBody = z.object({
+  conversationId: id,
+  name: groupName.optional(),
+  announcement: z.string().max(LIMITS.groupAnnouncementMax, `must be at most ${LIMITS.groupAnnouncementMax} characters`).optional(),
+  avatarKey: z.string().max(200).optional().meta({ description: 'An image key uploaded for this conversation (POST /message/image)' }),
+  invite: groupInvite.optional(),
+});
+export const groupAdminBody = z.object({ conversationId: id, userId: id, admin: z.boolean() });
+export const groupTransferBody = z.object({ conversationId: id, userId: id });
+
+export const groupInvites = z.enum(['anyone', 'contacts']).meta({ description: '`anyone` (the default) or `contacts`: only people on my contact list may put me in a group' });
+export const userSettingsBody = z.object({ groupInvites });
+
+/** A message in a conversation, by its id (recall, delete for me). */
+export const messageActionBody = z.object({ conversationId: id, messageId: id });
+
+export const getlistQuery = z.object({
+  limit: z.coerce.number().int('must be an integer').min(1).max(LIMITS.getlistPageMax).default(LIMITS.getlistPageDefault),
+  cursor: z.string().max(200).optional().meta({ description: 'The `next_cursor` of the previous page (opaque)' }),
+});

@@ -16,7 +16,7 @@ export const TABLE_ACTIONS = {
 
 export const BUCKET_ACTIONS = {
   read: ['s3:GetObject'],
-  readwrite: ['s3:GetObject', 's3:PutObject'],
+  readwrite: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'], // DeleteObject: a recalled image is removed
 } as const satisfies Record<NonNullable<Access['bucket']>, readonly string[]>;
 
 /** PostToConnection, GetConnection and DeleteConnection are all this one IAM action. */

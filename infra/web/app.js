@@ -29,7 +29,10 @@ const state = {
   current: null, // the open conversation's id
   messages: new Map(), // the open conversation's messages by id (pending ones by 'pending:<clientMessageId>')
   olderCursor: null,
-  readUpTo: new Map(), // other member id → last message id they read, in the open conversation
+  readUpTo: new Map(), // other member id → the seq they read up to, in the open conversation
+  seqs: new Set(), // the open conversation's seqs this tab holds
+  throughSeq: 0, // every seq up to this one is held, or known to be absent (hidden from this user)
+  gapTimer: null,
   localImages: new Map(), // object key → local preview URL of images this tab sent
   pendingImage: null,
   ws: null,
@@ -176,6 +179,8 @@ async function loadConversations() {
   state.conversations = (await api('GET', '/conversation/getlist')).conversations;
   await learnNames(state.conversations.flatMap((c) => c.members));
   renderConversations();
+  const open = state.conversations.find((c) => c.id === state.current);
+  if (open && open.last_seq > state.throughSeq) scheduleGapFetch(); // a message whose push never came
 }
 
 /** Nicknames for ids not seen yet (one profile call each, in parallel; cached for the session). */
@@ -203,12 +208,15 @@ async function openConversation(id) {
   state.messages.clear();
   state.readUpTo.clear();
   state.olderCursor = null;
+  state.seqs.clear();
+  state.throughSeq = 0;
   $('typing').textContent = '';
   const conversation = state.conversations.find((c) => c.id === id);
   $('chat-title').textContent = conversation ? titleOf(conversation) : `#${id}`;
   $('composer').hidden = false;
   const page = await api('GET', `/message/history/${id}`);
   if (state.current !== id) return;
+  state.throughSeq = page.last_seq; // the newest page: older pages come by scrolling, never as a gap
   addMessages(page.messages);
   state.olderCursor = page.next_cursor;
   renderMessages({ stickToBottom: true });
@@ -239,11 +247,29 @@ $('messages').addEventListener('scroll', () => {
 /** After a reconnect (or on each poll without a live link): what arrived meanwhile. */
 async function catchUp() {
   await loadConversations();
+  if (state.current) await fetchAfter(state.current, state.throughSeq);
+}
+
+/**
+ * Gaps. Pushes can be lost or arrive out of order: messages are ordered by seq, and when a seq is missing (S, then
+ * S+2; or getlist's last_seq above what this tab holds) for about 2 s, the messages after S are fetched by seq.
+ */
+const GAP_WAIT_MS = 2000;
+
+function scheduleGapFetch() {
+  if (state.gapTimer) return;
   const id = state.current;
-  if (!id) return;
-  let after = newestStoredId();
-  for (;;) {
-    const page = await api('GET', `/message/history/${id}${after ? `?after=${after}` : ''}`);
+  state.gapTimer = setTimeout(() => {
+    state.gapTimer = null;
+    if (state.current === id) fetchAfter(id, state.throughSeq).catch((error) => showError('app-error', error));
+  }, GAP_WAIT_MS);
+}
+
+/** Every message after seq `after`, page by page; then everything up to the answer's last_seq is held or absent. */
+async function fetchAfter(id, after) {
+  let page;
+  for (let next = after; next !== null; next = page.next_seq) {
+    page = await api('GET', `/message/history/${id}?after_seq=${next}`);
     if (state.current !== id) return;
     const fresh = page.messages.filter((m) => !state.messages.has(m.id));
     if (fresh.length) {
@@ -251,24 +277,26 @@ async function catchUp() {
       renderMessages({ stickToBottom: true });
       markRead();
     }
-    if (!after || !page.next_cursor) return;
-    after = page.next_cursor;
   }
+  state.throughSeq = Math.max(state.throughSeq, page.last_seq);
 }
 
-const newestStoredId = () => [...state.messages.values()].filter((m) => !m.pending).reduce((max, m) => Math.max(max, m.id), 0) || null;
+const newestStoredSeq = () => [...state.messages.values()].filter((m) => !m.pending).reduce((max, m) => Math.max(max, m.seq), 0) || null;
 
 function addMessages(messages) {
   for (const m of messages) {
     if (m.clientMessageId) state.messages.delete(`pending:${m.clientMessageId}`);
     state.messages.set(m.id, m);
+    state.seqs.add(m.seq);
   }
+  while (state.seqs.has(state.throughSeq + 1)) state.throughSeq++;
+  if ((newestStoredSeq() ?? 0) > state.throughSeq) scheduleGapFetch();
 }
 
 function renderMessages({ stickToBottom = false } = {}) {
   const box = $('messages');
   const atBottom = box.scrollHeight - box.scrollTop - box.clientHeight < 60;
-  const sorted = [...state.messages.values()].sort((a, b) => (a.pending ? 1 : 0) - (b.pending ? 1 : 0) || a.id - b.id);
+  const sorted = [...state.messages.values()].sort((a, b) => (a.pending ? 1 : 0) - (b.pending ? 1 : 0) || a.seq - b.seq);
   const readByOthers = Math.max(0, ...state.readUpTo.values());
   $('older').hidden = !state.olderCursor;
   box.replaceChildren($('older'), ...sorted.map((m) => {
@@ -276,7 +304,7 @@ function renderMessages({ stickToBottom = false } = {}) {
     return el('div', { className: `message${mine ? ' mine' : ''}${m.pending ? ' pending' : ''}`, dataset: { id: m.id } },
       el('div', { className: 'meta', textContent: `${nameOf(m.sender_id)} · ${new Date(m.sent_at).toLocaleTimeString()}` }),
       m.type === 'image' ? imageOf(m) : el('div', { className: 'text', textContent: m.content }),
-      mine && !m.pending && m.id <= readByOthers ? el('div', { className: 'read', textContent: '已读' }) : null);
+      mine && !m.pending && m.seq <= readByOthers ? el('div', { className: 'read', textContent: '已读' }) : null);
   }));
   if (stickToBottom || atBottom) box.scrollTop = box.scrollHeight;
 }
@@ -304,7 +332,7 @@ async function sendMessage({ content, type }) {
   const conversationId = state.current;
   const clientMessageId = crypto.randomUUID();
   const pendingKey = `pending:${clientMessageId}`;
-  state.messages.set(pendingKey, { id: Number.MAX_SAFE_INTEGER, pending: true, clientMessageId, conversation_id: conversationId, sender_id: state.me.id, content, type, sent_at: new Date().toISOString() });
+  state.messages.set(pendingKey, { id: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER, pending: true, clientMessageId, conversation_id: conversationId, sender_id: state.me.id, content, type, sent_at: new Date().toISOString() });
   renderMessages({ stickToBottom: true });
   const frame = { action: 'sendMessage', conversationId, content, type, clientMessageId };
   if (state.ws?.readyState === WebSocket.OPEN) {
@@ -356,8 +384,8 @@ async function sendImage(file) {
 
 // ---- Read markers and typing ---------------------------------------------------------------------------------
 function markRead() {
-  const messageId = newestStoredId();
-  if (messageId && state.current) sendFrame({ action: 'markRead', conversationId: state.current, messageId });
+  const seq = newestStoredSeq();
+  if (seq && state.current) sendFrame({ action: 'markRead', conversationId: state.current, seq });
 }
 
 $('text').addEventListener('input', () => {
@@ -429,7 +457,7 @@ async function onFrame(frame) {
     }
     case 'read':
       if (conversationIdOf(frame) !== state.current || userIdOf(frame) === state.me.id) return;
-      state.readUpTo.set(userIdOf(frame), Math.max(state.readUpTo.get(userIdOf(frame)) ?? 0, Number(frame.messageId ?? frame.message_id)));
+      state.readUpTo.set(userIdOf(frame), Math.max(state.readUpTo.get(userIdOf(frame)) ?? 0, Number(frame.seq)));
       return renderMessages();
     case 'typing':
       if (conversationIdOf(frame) !== state.current || userIdOf(frame) === state.me.id) return;

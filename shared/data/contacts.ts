@@ -1,6 +1,6 @@
 import { DeleteCommand, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
 import { db, TABLE } from './client.ts';
-import { ifCondition, queryPrefix } from './operations.ts';
+import { batchGet, ifCondition, queryPrefix } from './operations.ts';
 import type { Key } from './table.ts';
 
 /** A contact, with the contact's username and nickname copied in so the list is one Query (they never change). */
@@ -32,4 +32,10 @@ export async function listContacts(ownerId: number): Promise<ContactRecord[]> {
 export async function isContact(ownerId: number, contactId: number): Promise<boolean> {
   const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: contactKey(ownerId, contactId), ProjectionExpression: 'PK' }));
   return Item !== undefined;
+}
+
+/** Which of these users have `contactId` on their contact list: one BatchGet wave of the contact items. */
+export async function whoHaveContact(ownerIds: readonly number[], contactId: number): Promise<Set<number>> {
+  const items = await batchGet(ownerIds.map((ownerId) => contactKey(ownerId, contactId)), 'ownerId');
+  return new Set(items.map((item) => item.ownerId as number));
 }

@@ -1,4 +1,4 @@
-import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { DeleteObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { createPresignedPost, type PresignedPost } from '@aws-sdk/s3-presigned-post';
 import { getSignedUrl } from '@aws-sdk/s3-request-presigner';
 import { config, need } from '../config.ts';
@@ -79,4 +79,9 @@ export async function headImage(key: string): Promise<StoredImage | undefined> {
 
 export async function putImage(key: string, contentType: ImageContentType, bytes: Uint8Array): Promise<void> {
   await s3.send(new PutObjectCommand({ Bucket: bucket(), Key: key, Body: bytes, ContentType: contentType }));
+}
+
+/** Removes an image for good (a recalled image message): S3 answers the same whether or not it was there. */
+export async function deleteImage(key: string): Promise<void> {
+  await s3.send(new DeleteObjectCommand({ Bucket: bucket(), Key: key }));
 }

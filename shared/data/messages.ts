@@ -1,140 +1,232 @@
-import { GetCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
-import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import { createHash } from 'node:crypto';
+import { DeleteCommand, GetCommand, PutCommand, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
+import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { db, TABLE } from './client.ts';
 import { padId, type Key } from './table.ts';
-import { conversationKey, membershipKey } from './conversations.ts';
-import { ifCondition, transactWrite } from './operations.ts';
+import { batchGet, chunk, ifCondition } from './operations.ts';
+import { conversationKey, membershipKey, type LastMessage, type MembershipRecord } from './conversations.ts';
+import { ID_SEQUENCE_SPACE, messageIdFor } from '../ids.ts';
 
-export type MessageType = 'text' | 'image';
+export type MessageType = LastMessage['type'];
 
-export type MessageRecord = {
+/** A stored message (CONV#c / MSG#<seq>). */
+export type MessageRecord = LastMessage & {
   id: number;
+  seq: number;
   conversationId: number;
-  senderId: number;
-  content: string;
-  type: MessageType;
-  sentAt: string;
-  receivedAt?: string;
-  clientMessageId?: string;
-  /** Members who block the sender: the message is never pushed to them nor shown in their history. */
-  hiddenFrom?: number[];
+  /** Stamped when stored: the time the service received it (see README, "Delivery"). */
+  receivedAt: string;
 };
 
-export const messageKey = (conversationId: number, messageId: number): Key => ({ PK: `CONV#${conversationId}`, SK: `MSG#${padId(messageId)}` });
-export const clientMessageKey = (conversationId: number, senderId: number, clientMessageId: string): Key => ({
-  PK: `CONV#${conversationId}`,
-  SK: `CMID#${senderId}#${clientMessageId}`,
+/** Messages are keyed by seq, so a page of history, a gap fetch and "the newest" are one key-range Query. */
+export const messageKey = (conversationId: number, seq: number): Key => ({ PK: `CONV#${conversationId}`, SK: `MSG#${padId(seq)}` });
+
+export const fromLastMessage = (conversationId: number, last: LastMessage, seq: number): MessageRecord => ({
+  ...last,
+  id: messageIdFor(last.draftId, seq),
+  seq,
+  conversationId,
+  receivedAt: last.sentAt,
 });
 
-const LAST_ID = '9'.repeat(16);
+/** How many client message ids a member's item keeps per conversation (the newest, by seq). */
+export const CLIENT_IDS_KEPT = 12;
+/** Past this many own or hidden seqs above a member's read marker, their own send moves the marker instead. */
+export const NOT_UNREAD_MAX = 64;
+/** A blocker's hidden seqs above their marker are kept up to this many; beyond, a hidden message counts unread. */
+const HIDDEN_KEPT_MAX = 500;
 
-/** How long a client message id guards against a duplicate send (a client retrying after a lost ack). */
-const CLIENT_MESSAGE_ID_TTL_SECONDS = 7 * 24 * 3600;
+/** Client ids are up to 64 characters: the item keeps a 72-bit hash of each, so 12 fit in well under 1 KB. */
+const clientIdKey = (clientMessageId: string) => createHash('sha256').update(clientMessageId).digest('base64url').slice(0, 12);
+const clientIdEntry = (seq: number, id: number) => `${seq}:${id}`;
 
-/** DynamoDB's limit on the items of one TransactWriteItems. */
-const MAX_TRANSACTION_ITEMS = 100;
+/** The seq and id a member's earlier send with this client id got, if their item still keeps it. */
+export function findClientId(membership: MembershipRecord, clientMessageId: string): { seq: number; id: number } | undefined {
+  const entry = membership.clientIds?.[clientIdKey(clientMessageId)];
+  if (!entry) return undefined;
+  const [seq, id] = entry.split(':').map(Number) as [number, number];
+  return { seq, id };
+}
 
-const countAsRead = (userId: number, conversationId: number) => ({
-  TableName: TABLE,
-  Key: membershipKey(userId, conversationId),
-  UpdateExpression: 'ADD readCount :one',
-  ExpressionAttributeValues: { ':one': 1 },
-});
-
-export type StoreOutcome = { stored: true } | { stored: false; reason: 'duplicate'; originalId: number } | { stored: false; reason: 'id-taken' | 'not-member' };
+export type SeqAllocation =
+  | { seq: number; previous?: LastMessage & { seq: number } }
+  | { duplicateOf: MessageRecord };
 
 /**
- * Stores a message in one transaction with everything that must change with it: the conversation's last message
- * and count (the count only moves when the message is really stored), the sender's own read count (your own
- * message is never unread to you), the read counts of members it is hidden from, and the client-message-id
- * guard that makes retries idempotent. The sender's membership is re-checked atomically.
+ * Write 2 of a send: hands out the next seq and makes the message the conversation's last, in one UpdateItem
+ * (ADD is atomic: concurrent senders get distinct, contiguous seqs). The condition lets a retried call recognise
+ * its own committed attempt (same draft id: the seq is the one already taken) and catches a concurrent resend of
+ * the newest message (same sender and client id): no second seq for either.
  */
-export async function storeMessage(message: MessageRecord): Promise<StoreOutcome> {
-  const { conversationId, senderId, clientMessageId } = message;
-  // A transaction holds at most 100 items: read counts that do not fit (a sender blocked by more than ~95 members
-  // of a group) are moved just after it, outside the transaction.
-  const fixedItems = clientMessageId ? 3 : 2;
-  const countsAsRead = [senderId, ...(message.hiddenFrom ?? [])];
-  const [inTransaction, afterwards] = [countsAsRead.slice(0, MAX_TRANSACTION_ITEMS - fixedItems), countsAsRead.slice(MAX_TRANSACTION_ITEMS - fixedItems)];
-  const items = [
-    {
-      Put: {
-        TableName: TABLE,
-        Item: { ...messageKey(conversationId, message.id), ...message },
-        ConditionExpression: 'attribute_not_exists(PK)',
-        ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-      },
-    },
-    {
-      Update: {
-        TableName: TABLE,
-        Key: conversationKey(conversationId),
-        UpdateExpression: 'SET lastMessage = :message, lastActivityAt = :at ADD messageCount :one',
-        ConditionExpression: 'contains(memberIds, :sender)',
-        ExpressionAttributeValues: { ':message': message, ':at': message.sentAt, ':one': 1, ':sender': senderId },
-      },
-    },
-    ...inTransaction.map((userId) => ({ Update: countAsRead(userId, conversationId) })),
-    ...(clientMessageId
-      ? [{
-          Put: {
-            TableName: TABLE,
-            Item: { ...clientMessageKey(conversationId, senderId, clientMessageId), messageId: message.id, expiresAt: Math.floor(Date.now() / 1000) + CLIENT_MESSAGE_ID_TTL_SECONDS },
-            ConditionExpression: 'attribute_not_exists(PK)',
-            ReturnValuesOnConditionCheckFailure: 'ALL_OLD' as const,
-          },
-        }]
-      : []),
-  ];
+export async function allocateSeq(conversationId: number, last: LastMessage): Promise<SeqAllocation> {
   try {
-    await transactWrite({ TransactItems: items });
-    // Best effort: a count missed here only shows that hidden message as unread to that member.
-    await Promise.allSettled(afterwards.map((userId) => db.send(new UpdateCommand(countAsRead(userId, conversationId)))));
-    return { stored: true };
+    const out = await db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: conversationKey(conversationId),
+      // An @所有人 message is also remembered as the conversation's newest one (its seq: lastSeq before the ADD, + 1).
+      UpdateExpression: `SET lastMessage = :message, lastActivityAt = :at${last.mentionAll ? ', mentionAllSeq = lastSeq + :one, mentionAllFrom = :mentionAll' : ''} ADD lastSeq :one`,
+      ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(lastMessage) OR NOT (lastMessage.draftId = :draft OR (lastMessage.senderId = :sender AND lastMessage.clientMessageId = :client)))',
+      ExpressionAttributeValues: {
+        ':message': last, ':at': last.sentAt, ':one': 1, ':draft': last.draftId, ':sender': last.senderId, ':client': last.clientMessageId ?? '',
+        ...(last.mentionAll ? { ':mentionAll': { senderId: last.senderId, ...(last.hiddenFrom ? { hiddenFrom: last.hiddenFrom } : {}) } } : {}),
+      },
+      ReturnValues: 'ALL_OLD',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }));
+    const old = out.Attributes ?? {};
+    const seq = ((old.lastSeq as number | undefined) ?? 0) + 1;
+    return { seq, ...(old.lastMessage ? { previous: { ...(old.lastMessage as LastMessage), seq: seq - 1 } } : {}) };
   } catch (error) {
-    if (!(error instanceof TransactionCanceledException)) throw error;
-    const reasons = error.CancellationReasons ?? [];
-    // An attempt that timed out may have committed after all; when its retry went out as a new call (transactWrite
-    // retries a conflict with a new idempotency token), that call finds this very message in place: it is stored
-    // (and still to be pushed), neither a client's duplicate nor an id collision.
-    const existing = reasons[0]?.Code === 'ConditionalCheckFailed' ? reasons[0].Item : undefined;
-    if (existing?.senderId?.N === String(senderId) && existing.sentAt?.S === message.sentAt) return { stored: true };
-    const guard = clientMessageId ? reasons[items.length - 1] : undefined;
-    if (guard?.Code === 'ConditionalCheckFailed') {
-      const originalId = (guard.Item?.messageId as { N?: string } | undefined)?.N;
-      return { stored: false, reason: 'duplicate', originalId: originalId ? Number(originalId) : await getClientMessageTarget(conversationId, senderId, clientMessageId!) };
-    }
-    if (reasons[1]?.Code === 'ConditionalCheckFailed') return { stored: false, reason: 'not-member' };
-    if (existing) return { stored: false, reason: 'id-taken' };
-    throw error;
+    const old = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
+    if (!old?.lastMessage) throw error; // no conversation item: the caller's membership check has already failed
+    const committed = fromLastMessage(conversationId, old.lastMessage as LastMessage, old.lastSeq as number);
+    if (committed.draftId === last.draftId) return { seq: committed.seq };
+    return { duplicateOf: committed };
   }
 }
 
-async function getClientMessageTarget(conversationId: number, senderId: number, clientMessageId: string): Promise<number> {
-  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: clientMessageKey(conversationId, senderId, clientMessageId), ConsistentRead: true }));
-  return Item?.messageId as number;
+/**
+ * Write 3: the message itself. A retried call whose first attempt committed finds its own message in place
+ * (same draft id): stored. Anything else in that slot cannot happen (a seq is handed out once), so it throws.
+ */
+export async function putMessage(message: MessageRecord): Promise<void> {
+  try {
+    await db.send(new PutCommand({
+      TableName: TABLE,
+      Item: { ...messageKey(message.conversationId, message.seq), ...message },
+      ConditionExpression: 'attribute_not_exists(PK)',
+      ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+    }));
+  } catch (error) {
+    const existing = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
+    if (existing?.draftId !== message.draftId) throw error;
+  }
 }
 
-export async function getMessage(conversationId: number, messageId: number): Promise<MessageRecord | undefined> {
-  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: messageKey(conversationId, messageId), ConsistentRead: true }));
+/** Undoes a message stored by a resend that lost the race for its client id (storeNewMessage): its seq stays empty. */
+export async function deleteMessage(conversationId: number, seq: number): Promise<void> {
+  await db.send(new DeleteCommand({ TableName: TABLE, Key: messageKey(conversationId, seq) }));
+}
+
+/**
+ * Write 4: the sender's own membership item records the send — the seq is never unread to them, and the client id
+ * maps to the seq for later resends. When everything between their marker and this seq is already not-unread
+ * (they have read what came before), the marker moves instead, so the list stays short. Conditional on the item
+ * (the membership check again) and on the client id being free or already this message's.
+ * 'taken': another send with the same client id recorded first; the caller answers with that one.
+ */
+export async function recordOwnSend(membership: MembershipRecord, seq: number, id: number, clientMessageId?: string): Promise<'recorded' | { taken: { seq: number; id: number } }> {
+  const { userId, conversationId, readSeq } = membership;
+  const notUnread = membership.notUnread ?? [];
+  const between = Array.from({ length: Math.max(0, seq - readSeq - 1) }, (_, i) => readSeq + 1 + i);
+  const moveMarker = notUnread.length >= NOT_UNREAD_MAX || between.every((s) => notUnread.includes(s));
+  const clientIds = clientMessageId ? keptClientIds(membership, clientIdKey(clientMessageId), clientIdEntry(seq, id)) : undefined;
+  const attempt = (marker: boolean) => db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: membershipKey(userId, conversationId),
+    UpdateExpression: [
+      marker ? 'SET readSeq = :seq, notUnread = :kept' : 'SET notUnread = list_append(notUnread, :own)',
+      ...(clientIds ? [clientIds.replace ? 'clientIds = :clientIds' : 'clientIds.#client = :entry'] : []),
+    ].join(', '),
+    ConditionExpression: [
+      marker ? 'readSeq = :readSeq AND size(notUnread) = :count' : 'attribute_exists(PK)',
+      ...(clientIds ? ['(attribute_not_exists(clientIds.#client) OR clientIds.#client = :entry)'] : []),
+    ].join(' AND '),
+    ...(clientIds ? { ExpressionAttributeNames: { '#client': clientIds.key } } : {}),
+    ExpressionAttributeValues: {
+      ...(marker ? { ':seq': seq, ':kept': notUnread.filter((s) => s > seq), ':readSeq': readSeq, ':count': notUnread.length } : { ':own': [seq] }),
+      ...(clientIds ? { ':entry': clientIds.entry, ...(clientIds.replace ? { ':clientIds': clientIds.replace } : {}) } : {}),
+    },
+    ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
+  }));
+  try {
+    await attempt(moveMarker);
+    return 'recorded';
+  } catch (error) {
+    if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    const now = error.Item ? (unmarshall(error.Item) as MembershipRecord) : undefined;
+    const taken = now && clientMessageId ? findClientId(now, clientMessageId) : undefined;
+    if (taken && taken.seq !== seq) return { taken };
+    if (!moveMarker || !now) throw error;
+    // A send or read of the same member moved the item since it was read: append instead (one more round trip).
+    await attempt(false);
+    return 'recorded';
+  }
+}
+
+/** The client-id map with this entry added: a SET of one key, or the newest entries rewritten once it is full. */
+function keptClientIds(membership: MembershipRecord, key: string, entry: string) {
+  const current = membership.clientIds ?? {};
+  if (Object.keys(current).length < CLIENT_IDS_KEPT || key in current) return { key, entry };
+  const newest = Object.entries(current).sort(([, a], [, b]) => Number(b.split(':')[0]) - Number(a.split(':')[0])).slice(0, CLIENT_IDS_KEPT / 2 - 1);
+  return { key, entry, replace: Object.fromEntries([...newest, [key, entry]]) };
+}
+
+/**
+ * A message hidden from a member (they block its sender): its seq is never unread to them, and when it replaced a
+ * message they could see as the conversation's last, that one is kept as theirs, so their getlist does not move.
+ * One UpdateItem per blocker, in parallel: the cost grows with the sender's blockers in it, not with the group.
+ */
+export async function recordHidden(blockerId: number, conversationId: number, seq: number, previous?: LastMessage & { seq: number }): Promise<void> {
+  const keepPrevious = previous && !previous.hiddenFrom?.includes(blockerId);
+  const update = (withPrevious: boolean) => db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: membershipKey(blockerId, conversationId),
+    UpdateExpression: `SET notUnread = list_append(notUnread, :hidden)${withPrevious ? ', lastVisible = :previous' : ''}`,
+    ConditionExpression: `attribute_exists(PK) AND size(notUnread) < :max${withPrevious ? ' AND (attribute_not_exists(lastVisible) OR lastVisible.seq < :previousSeq)' : ''}`,
+    ExpressionAttributeValues: { ':hidden': [seq], ':max': HIDDEN_KEPT_MAX, ...(withPrevious ? { ':previous': previous, ':previousSeq': previous!.seq } : {}) },
+  }));
+  try {
+    await update(Boolean(keepPrevious));
+  } catch (error) {
+    // A newer visible message is already kept (or the list is full): record the seq alone.
+    if (!(error instanceof ConditionalCheckFailedException) || !keepPrevious) throw error;
+    await update(false).catch((retryError) => {
+      if (!(retryError instanceof ConditionalCheckFailedException)) throw retryError;
+    });
+  }
+}
+
+export async function getMessage(conversationId: number, seq: number): Promise<MessageRecord | undefined> {
+  const { Item } = await db.send(new GetCommand({ TableName: TABLE, Key: messageKey(conversationId, seq), ConsistentRead: true }));
   return Item as MessageRecord | undefined;
+}
+
+/**
+ * The message with this id, from its seq's low 12 bits: the newest seq ≤ lastSeq with those bits is the one in
+ * all but conversations past 4,096 messages, whose older candidates (4,096 apart) are read in the same BatchGet.
+ */
+export async function getMessageById(conversationId: number, messageId: number, lastSeq: number): Promise<MessageRecord | undefined> {
+  const low = messageId % ID_SEQUENCE_SPACE;
+  const candidates: number[] = [];
+  for (let seq = low + Math.floor((lastSeq - low) / ID_SEQUENCE_SPACE) * ID_SEQUENCE_SPACE; seq >= 1; seq -= ID_SEQUENCE_SPACE) candidates.push(seq);
+  if (candidates.length === 0) return undefined;
+  const [newest, ...older] = candidates;
+  const first = await getMessage(conversationId, newest!);
+  if (first?.id === messageId) return first;
+  for (const part of chunk(older, 100)) {
+    const found = (await batchGet(part.map((seq) => messageKey(conversationId, seq)))).find((item) => item.id === messageId);
+    if (found) return found as MessageRecord;
+  }
+  return undefined;
 }
 
 export type MessagePage = { messages: MessageRecord[]; hasMore: boolean };
 
 /**
- * One page of a conversation's messages, always returned oldest first.
- * before: the page just older than that id (or the newest page); after: the page just newer than that id.
+ * One page of a conversation's messages by seq, always returned oldest first. beforeSeq: the page just older than
+ * it (or the newest page); afterSeq: the page just newer; minSeq: nothing older (a group member's join).
  */
-export async function queryMessages(conversationId: number, options: { limit: number; before?: number; after?: number }): Promise<MessagePage> {
-  const forward = options.after !== undefined;
-  const from = forward ? padId(options.after! + 1) : '';
-  const to = options.before !== undefined ? padId(options.before - 1) : LAST_ID;
+export async function queryMessages(conversationId: number, options: { limit: number; beforeSeq?: number; afterSeq?: number; minSeq?: number }): Promise<MessagePage> {
+  const forward = options.afterSeq !== undefined;
+  const from = Math.max(forward ? options.afterSeq! + 1 : 1, options.minSeq ?? 1);
+  const to = options.beforeSeq !== undefined ? options.beforeSeq - 1 : Number.MAX_SAFE_INTEGER;
   if (from > to) return { messages: [], hasMore: false };
   const out = await db.send(new QueryCommand({
     TableName: TABLE,
     KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-    ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':from': `MSG#${from}`, ':to': `MSG#${to}` },
+    ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':from': `MSG#${padId(from)}`, ':to': `MSG#${padId(to)}` },
     ScanIndexForward: forward,
     Limit: options.limit + 1, // one extra tells whether another page exists
   }));
@@ -143,36 +235,52 @@ export async function queryMessages(conversationId: number, options: { limit: nu
   return { messages: forward ? items : items.reverse(), hasMore };
 }
 
-/** Stamps the first delivery time once (later deliveries leave it alone). */
-export async function markReceived(conversationId: number, messageId: number, receivedAt: string): Promise<void> {
-  await ifCondition(db.send(new UpdateCommand({
-    TableName: TABLE,
-    Key: messageKey(conversationId, messageId),
-    UpdateExpression: 'SET receivedAt = :at',
-    ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(receivedAt)',
-    ExpressionAttributeValues: { ':at': receivedAt },
-  })));
+/**
+ * Recalls a message: its content is erased in place (the slot stays, as a tombstone) and, when it is still the
+ * conversation's newest, the META item's copy too, so getlist's last_message shows the recall. 'already' when it
+ * was recalled before (a second recall changes nothing). The META write is conditional on the seq still being the
+ * newest: a message sent meanwhile has replaced it there.
+ */
+export async function eraseMessage(conversationId: number, seq: number, by: number): Promise<'recalled' | 'already'> {
+  const erase = { ':empty': '', ':yes': true, ':by': by };
+  const [message] = await Promise.all([
+    ifCondition(db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: messageKey(conversationId, seq),
+      UpdateExpression: 'SET content = :empty, recalled = :yes, recalledBy = :by',
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(recalled)',
+      ExpressionAttributeValues: erase,
+    }))),
+    ifCondition(db.send(new UpdateCommand({
+      TableName: TABLE,
+      Key: conversationKey(conversationId),
+      UpdateExpression: 'SET lastMessage.content = :empty, lastMessage.recalled = :yes, lastMessage.recalledBy = :by',
+      ConditionExpression: 'lastSeq = :seq',
+      ExpressionAttributeValues: { ...erase, ':seq': seq },
+    }))),
+  ]);
+  return message ? 'recalled' : 'already';
 }
 
-/**
- * How many messages newer than the given one are unread to the reader (for turning a read marker into a read
- * count): their own messages and those hidden from them never count, as storeMessage counts those read at once.
- */
-export async function countUnreadAfter(conversationId: number, messageId: number, readerId: number): Promise<number> {
-  let count = 0;
-  let startKey: Record<string, unknown> | undefined;
-  do {
-    const out = await db.send(new QueryCommand({
-      TableName: TABLE,
-      KeyConditionExpression: 'PK = :pk AND SK BETWEEN :from AND :to',
-      FilterExpression: 'senderId <> :reader AND NOT contains(hiddenFrom, :reader)',
-      ExpressionAttributeValues: { ':pk': `CONV#${conversationId}`, ':from': `MSG#${padId(messageId + 1)}`, ':to': `MSG#${LAST_ID}`, ':reader': readerId },
-      Select: 'COUNT',
-      ConsistentRead: true,
-      ExclusiveStartKey: startKey,
-    }));
-    count += out.Count ?? 0;
-    startKey = out.LastEvaluatedKey;
-  } while (startKey);
-  return count;
+/** Hides a message from one member's own history (delete for me): its seq joins the member's deleted set. */
+export async function hideForMember(userId: number, conversationId: number, seq: number, max: number): Promise<boolean> {
+  const hidden = await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: membershipKey(userId, conversationId),
+    UpdateExpression: 'ADD deletedSeqs :seq',
+    ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(deletedSeqs) OR size(deletedSeqs) < :max)',
+    ExpressionAttributeValues: { ':seq': new Set([seq]), ':max': max },
+  })));
+  return hidden !== undefined;
+}
+
+/** Marks a member as @-mentioned by the message at `seq` (forward only: an older mention never replaces a newer one). */
+export async function recordMention(userId: number, conversationId: number, seq: number): Promise<void> {
+  await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: membershipKey(userId, conversationId),
+    UpdateExpression: 'SET mentionedSeq = :seq',
+    ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(mentionedSeq) OR mentionedSeq < :seq)',
+    ExpressionAttributeValues: { ':seq': seq },
+  })));
 }

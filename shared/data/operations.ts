@@ -1,5 +1,6 @@
 import { BatchGetCommand, BatchWriteCommand, QueryCommand, TransactWriteCommand, type QueryCommandInput, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
+import pLimit from 'p-limit';
 import { db, TABLE } from './client.ts';
 import type { Key } from './table.ts';
 
@@ -38,16 +39,32 @@ async function batchGetPart(keys: Key[], projection?: string): Promise<Record<st
   return items;
 }
 
+/** BatchWrites one batchPut keeps in flight: a 2,000-member group is 160 of them, which would swamp the table. */
+const BATCH_WRITES_IN_FLIGHT = 16;
+
 /**
- * Puts items: one BatchWrite per 25, all in parallel, retrying the unprocessed items DynamoDB hands back under load.
- * Not atomic: for writes whose readers tolerate a partial state for a moment (group memberships, fixtures).
+ * Puts items: one BatchWrite per 25, up to BATCH_WRITES_IN_FLIGHT at once, retrying the unprocessed items DynamoDB
+ * hands back under load. Not atomic: for writes whose readers tolerate a partial state for a moment (group
+ * memberships, fixtures).
  */
 export async function batchPut(items: readonly Record<string, unknown>[]): Promise<void> {
-  await Promise.all(chunk(items, 25).map(batchPutPart));
+  await batchWrite(items.map((Item) => ({ PutRequest: { Item } })));
 }
 
-async function batchPutPart(items: Record<string, unknown>[]): Promise<void> {
-  let pending = items.map((Item) => ({ PutRequest: { Item } }));
+/** Deletes items by key, batched and retried as batchPut (not atomic either). */
+export async function batchDelete(keys: readonly Key[]): Promise<void> {
+  await batchWrite(keys.map((Key) => ({ DeleteRequest: { Key } })));
+}
+
+type WriteRequest = { PutRequest: { Item: Record<string, unknown> } } | { DeleteRequest: { Key: Key } };
+
+async function batchWrite(requests: readonly WriteRequest[]): Promise<void> {
+  const limit = pLimit(BATCH_WRITES_IN_FLIGHT);
+  await Promise.all(chunk(requests, 25).map((part) => limit(() => batchWritePart(part))));
+}
+
+async function batchWritePart(requests: WriteRequest[]): Promise<void> {
+  let pending = requests;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 5) throw Object.assign(new Error('BatchWrite left items unprocessed'), { name: 'ThrottlingException' });
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));

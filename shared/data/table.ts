@@ -8,12 +8,13 @@
  *   USER#<id>          / CONTACT#<contactId>  a contact, with the contact's username and nickname copied in
  *   USER#<id>          / BLOCK#<blockedId>    the user blocks blockedId
  *   USER#<id>          / BLOCKEDBY#<blocker>  the mirror of a block, so a sender finds who blocks them in one Query
- *   USER#<id>          / CONV#<convId>        a membership (the user's side), with the read marker
+ *   USER#<id>          / CONV#<convId>        a membership (the user's side; the membership check): read marker as a seq,
+ *                                            the seqs never unread to them, recent client message ids
  *   USER#<id>          / CONNECTIONS          map connectionId → expiresAt of the user's live WebSocket connections
  *                                            (one item per user: a fan-out reads them with one BatchGet per 100 members)
- *   CONV#<id>          / META                 a conversation: type, member ids, last message, message count
- *   CONV#<id>          / MSG#<messageId>      a message (ids are time-ordered, zero-padded so they sort)
- *   CONV#<id>          / CMID#<sender>#<cmid> idempotency record for a client message id (expires)
+ *   CONV#<id>          / META                 a conversation: type, member count, last seq, last message (small: no member list)
+ *   CONV#<id>          / MEMBER#<userId>      the roster: who is in it (one Query lists a group's members)
+ *   CONV#<id>          / MSG#<seq>            a message, by its seq (zero-padded so it sorts)
  *   PAIR#<low>#<high>  / PAIR                 the single conversation between two users, never duplicated
  *   CONN#<connId>      / CONN                 a WebSocket connection (expires a little after API Gateway's 2 h)
  *   LIMIT#<policy>#<subject> / W#<windowStart>  a fixed-window rate-limit counter `hits` (expires), rate-limits.ts

@@ -15,7 +15,12 @@ export type UserRecord = {
   createdAt: string;
   /** Bumped to invalidate every token issued before (logout everywhere, password change). */
   tokenVersion: number;
+  settings?: UserSettings;
 };
+
+/** A user's own choices. groupInvites: who may put them in a group ('anyone', the default, or their 'contacts'). */
+export type UserSettings = { groupInvites: 'anyone' | 'contacts' };
+export const DEFAULT_SETTINGS: UserSettings = { groupInvites: 'anyone' };
 
 export const userKey = (id: number): Key => ({ PK: `USER#${id}`, SK: 'PROFILE' });
 /** The uniqueness guard is keyed by the canonical form (NFKC + case folding): look-alikes Unicode equates collide. */
@@ -93,4 +98,17 @@ export async function replacePassword(id: number, expectedHash: string, newHash:
     ReturnValues: 'UPDATED_NEW',
   })));
   return updated?.Attributes?.tokenVersion as number | undefined;
+}
+
+/** Replaces the user's settings; undefined when the user does not exist. */
+export async function putSettings(id: number, settings: UserSettings): Promise<UserSettings | undefined> {
+  const updated = await ifCondition(db.send(new UpdateCommand({
+    TableName: TABLE,
+    Key: userKey(id),
+    UpdateExpression: 'SET settings = :settings',
+    ConditionExpression: 'attribute_exists(PK)',
+    ExpressionAttributeValues: { ':settings': settings },
+    ReturnValues: 'UPDATED_NEW',
+  })));
+  return updated?.Attributes?.settings as UserSettings | undefined;
 }

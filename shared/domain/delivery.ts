@@ -1,33 +1,52 @@
 import { NotFoundError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
-import { advanceReadMarker } from '../data/conversations.ts';
-import { countUnreadAfter, getMessage } from '../data/messages.ts';
+import { advanceReadMarker, getConversation, getMembership, type MembershipRecord } from '../data/conversations.ts';
+import { getMessage, getMessageById } from '../data/messages.ts';
 import { pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
-import { resolveAudience } from './conversations.ts';
+import { resolveAudience } from './membership.ts';
 import { consume } from './limits.ts';
 import { config } from '../config.ts';
 
 /**
  * Live delivery: the one place that pushes to members' connections (read markers and typing here, messages through
- * sending.ts), for the WebSocket actions and POST /message/send alike. `origin` is the connection a frame came
- * from, if any. Sending lives in its own module because it alone touches images: the other routes bundle no S3.
+ * sending.ts), for the WebSocket actions and POST /message/send alike.
  */
 
+export type ReadMarker = { messageId: number; seq?: undefined } | { seq: number; messageId?: undefined };
+
 /**
- * Moves the caller's read marker to the message (forward only) and tells the others. readCount becomes the
- * conversation's message count minus the unread messages after the marker, which is what `unread` in getlist subtracts.
+ * Moves the caller's read marker to the message (forward only) and tells the others, with its seq. Constant cost
+ * whatever the conversation's length: the membership, the conversation's last seq and the message are Gets, and
+ * unread is derived from the marker (lastSeq − readSeq − the not-unread seqs above it). A marker that does not move
+ * writes nothing and tells nobody.
  */
-export async function markRead(userId: number, conversationId: number, messageId: number): Promise<void> {
+export async function markRead(userId: number, conversationId: number, marker: ReadMarker): Promise<void> {
   await consume(config.limits.markRead, String(userId)); // first: a refused frame of a flood costs one counter write, no reads
-  const [audience, message, unreadAfter] = await Promise.all([resolveAudience(userId, conversationId), getMessage(conversationId, messageId), countUnreadAfter(conversationId, messageId, userId)]);
-  if (!message) throw new NotFoundError('消息不存在');
+  const [audience, conversation, bySeq] = await Promise.all([
+    resolveAudience(userId, conversationId),
+    getConversation(conversationId, true),
+    marker.seq !== undefined ? getMessage(conversationId, marker.seq) : undefined,
+  ]);
+  const message = marker.seq !== undefined ? bySeq : await getMessageById(conversationId, marker.messageId, conversation?.lastSeq ?? 0);
+  if (!message || message.hiddenFrom?.includes(userId)) throw new NotFoundError('消息不存在');
   const [moved, connections] = await Promise.all([
-    advanceReadMarker(userId, conversationId, messageId, Math.max(0, audience.conversation.messageCount - unreadAfter)),
+    moveReadMarker(audience.membership, message.seq),
     listConnections(audience.visibleTo.filter((id) => id !== userId)),
   ]);
   if (!moved) return; // a replayed or older markRead: nothing changed, nothing to tell
-  await broadcast(connections, () => ({ event: 'read', conversationId, userId, messageId }));
+  await broadcast(connections, () => ({ event: 'read', conversationId, userId, messageId: message.id, seq: message.seq }));
+}
+
+/** Forward only, retried when a send or another read of the same member changed the item in between. */
+async function moveReadMarker(read: MembershipRecord, seq: number): Promise<boolean> {
+  let membership: MembershipRecord | undefined = read;
+  for (let attempt = 0; attempt < 4 && membership; attempt++) {
+    if (seq <= membership.readSeq) return false;
+    if (await advanceReadMarker(membership.userId, membership.conversationId, membership, seq)) return true;
+    membership = await getMembership(read.userId, read.conversationId);
+  }
+  throw new Error('read marker kept changing');
 }
 
 /** Typing reaches the other members' connections (not those who block the typist) and is never stored. */
@@ -42,11 +61,11 @@ export async function typing(userId: number, conversationId: number): Promise<vo
  * Pushes to every connection. A connection found gone (410) is deleted, except the origin's own (its $disconnect
  * is on the way); other failures are logged by push() and the message stays in history for the next catch-up.
  */
-export async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string, afterSent?: AfterSent): Promise<void> {
+export async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string): Promise<void> {
   // Writes started as pushes complete (not after all of them), awaited before returning: a Lambda is frozen after.
   const writes: Promise<void>[] = [];
   const onOutcome = (target: LiveConnection, outcome: PushOutcome) => {
-    const write = outcome === 'sent' ? afterSent?.(target) : outcome === 'gone' && target.connectionId !== origin ? deleteConnection(target.userId, target.connectionId) : undefined;
+    const write = outcome === 'gone' && target.connectionId !== origin ? deleteConnection(target.userId, target.connectionId) : undefined;
     if (write) writes.push(write);
   };
   await pushAll(connections, frameFor, onOutcome);
@@ -54,5 +73,3 @@ export async function broadcast(connections: LiveConnection[], frameFor: (target
   for (const result of results) if (result.status === 'rejected') logger.warn('after-push write failed', { error: (result.reason as Error).name });
 }
 
-/** A write to run once a push reached a connection (sending.ts stamps received_at with it). */
-export type AfterSent = (target: LiveConnection) => Promise<void> | undefined;

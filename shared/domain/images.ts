@@ -4,7 +4,7 @@ import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from
 import { IMAGE_EXTENSIONS, sniffImageType, type ImageContentType } from '../image-types.ts';
 import { LIMITS } from '../schemas.ts';
 import { imageKey, imagePrefix, presignDownload, presignUpload, putImage, type StoredImage } from '../data/images.ts';
-import { requireMembership } from './conversations.ts';
+import { requireMembership } from './membership.ts';
 import type { MessageView } from './messages.ts';
 
 /**
@@ -61,5 +61,5 @@ export function checkImageUploaded(stored: StoredImage | undefined): void {
 
 /** Adds a short-lived GET link to every image message, so clients can show it without the bucket being public. */
 export function withImageUrls(views: MessageView[]): Promise<MessageView[]> {
-  return Promise.all(views.map(async (view) => (view.type === 'image' ? { ...view, url: await presignDownload(view.content) } : view)));
+  return Promise.all(views.map(async (view) => (view.type === 'image' && !view.recalled ? { ...view, url: await presignDownload(view.content) } : view)));
 }

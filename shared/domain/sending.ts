@@ -1,33 +1,44 @@
+import { ForbiddenError, ValidationError } from '../errors.ts';
 import { logger } from '../observability.ts';
 import { listConnections } from '../data/connections.ts';
-import { markReceived, type MessageRecord } from '../data/messages.ts';
+import { getConversation, type ConversationRecord } from '../data/conversations.ts';
 import { headImage } from '../data/images.ts';
 import { push } from '../ws/push.ts';
-import { resolveAudience } from './conversations.ts';
+import { resolveAudience, type Audience } from './membership.ts';
+import { roleOf } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
-import { broadcast, type AfterSent } from './delivery.ts';
+import { broadcast } from './delivery.ts';
 import { consume } from './limits.ts';
 import { config } from '../config.ts';
 
+/*
+ * Sending a message, for the WebSocket action and POST /message/send alike. Its own module because it alone of the
+ * delivery paths touches images: the other routes bundle no S3.
+ */
+
 /**
- * Round trip 1 reads the conversation and the sender's blockers (and, for an image, checks its upload arrived) and
- * counts the send against the sender's rate limit;
- * round trip 2 stores the message while it looks up the visible members' connections; then the pushes. A duplicate
- * (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the first time.
- * (Left open: when the first attempt's store timed out yet committed, its client was told 503 and nobody was pushed;
- * the resend is acked and the members catch up from history.)
+ * Three sequential DynamoDB round trips before the first push, whatever the group's size:
+ *   1. the sender's membership (the membership check, their read state and recent client ids), the roster, the
+ *      sender's blockers, and the rate-limit counter (for an image, a HEAD of its upload), all in parallel;
+ *   2. the conversation item hands out the seq, while the visible members' connections are looked up;
+ *   3. the message, the sender's membership (and each blocker's) are written in parallel.
+ * A duplicate (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the
+ * first time. (Left open: when the first attempt's store timed out yet committed, its client was told 503 and nobody
+ * was pushed; the resend is acked and the members catch up from history, which seq gaps now make them do.)
  * Returns the message as clients see it (image messages with their download URL).
  */
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
   const isImage = input.type === 'image';
   if (isImage) checkImageKey(input.content, input.conversationId, senderId);
-  const [audience, image] = await Promise.all([
+  const [audience, image, conversation] = await Promise.all([
     resolveAudience(senderId, input.conversationId),
     isImage ? headImage(input.content) : undefined,
+    input.mentionAll ? getConversation(input.conversationId) : undefined,
     consume(config.limits.messageSend, String(senderId)),
   ]);
   if (isImage) checkImageUploaded(image);
+  checkMentions(senderId, input, audience, conversation);
   const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo).catch(unlisted)]);
   const [view] = await withImageUrls([toMessageView(stored.message)]);
   const ack = { event: 'ack', clientMessageId: input.clientMessageId ?? null, message: view! } as const;
@@ -35,9 +46,21 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
     if (origin) await push(origin, ack);
     return { message: view!, duplicate: stored.duplicate };
   }
-  const stampReceived = audience.conversation.type === 'single' ? onceDeliveredTo(senderId, stored.message) : undefined;
-  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin, stampReceived);
+  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin);
   return { message: view!, duplicate: false };
+}
+
+/**
+ * Mentions name members only (400 otherwise); @所有人 is for a group's owner and admins (403 for anyone else, 400
+ * in a single conversation). The conversation item is read, alongside the send's first reads, only for @所有人.
+ */
+function checkMentions(senderId: number, input: SendInput, audience: Audience, conversation: ConversationRecord | undefined): void {
+  const members = new Set([...audience.visibleTo, ...audience.hiddenFrom]);
+  const stranger = input.mentions?.find((id) => !members.has(id));
+  if (stranger !== undefined) throw new ValidationError(`只能 @ 会话成员: ${stranger} 不是成员`, 'mentions');
+  if (!input.mentionAll) return;
+  if (conversation?.type !== 'group') throw new ValidationError('只有群聊可以 @所有人', 'mentionAll');
+  if (roleOf(conversation, senderId) === 'member') throw new ForbiddenError('只有群主和管理员可以 @所有人');
 }
 
 /**
@@ -47,14 +70,4 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
 function unlisted(error: Error): undefined {
   logger.warn('connections not listed: message stored, not pushed', { error: error.name });
   return undefined;
-}
-
-/** received_at is stamped once, when a push first reaches the other member of a single conversation. */
-function onceDeliveredTo(senderId: number, message: MessageRecord): AfterSent {
-  let stamped = false;
-  return (target) => {
-    if (stamped || target.userId === senderId) return undefined;
-    stamped = true;
-    return markReceived(message.conversationId, message.id, new Date().toISOString());
-  };
 }

@@ -4,7 +4,7 @@ import { issueToken } from '../auth/tokens.ts';
 import { rememberTokenVersion } from '../auth/sessions.ts';
 import { config } from '../config.ts';
 import { ConflictError, NotFoundError, RateLimitedError, UnauthorizedError, ValidationError } from '../errors.ts';
-import { bumpTokenVersion, getUser, getUserIdByUsername, putNewUser, replacePassword, type UserRecord } from '../data/users.ts';
+import { bumpTokenVersion, DEFAULT_SETTINGS, getUser, getUserIdByUsername, putNewUser, putSettings, replacePassword, type UserRecord, type UserSettings } from '../data/users.ts';
 import { consume, type Reservation } from './limits.ts';
 import { isContact } from '../data/contacts.ts';
 import { isKnownSource, rememberSource } from '../data/login-sources.ts';
@@ -132,6 +132,18 @@ export async function getProfile(viewerId: number, userId: number): Promise<Publ
   if (!user) throw new NotFoundError('用户不存在');
   const view = toPublicUser(user);
   return trusted ? view : { ...view, email: null };
+}
+
+/** The caller's own profile: their public user and their settings (shown to nobody else). */
+export async function getOwnProfile(userId: number): Promise<PublicUser & { settings: UserSettings }> {
+  const user = await requireUser(userId);
+  return { ...toPublicUser(user), settings: { ...DEFAULT_SETTINGS, ...user.settings } };
+}
+
+export async function updateSettings(userId: number, settings: UserSettings): Promise<UserSettings> {
+  const stored = await putSettings(userId, settings);
+  if (!stored) throw new NotFoundError('用户不存在');
+  return stored;
 }
 
 /** The user, or NotFound: for routes that take another user's id. */

@@ -7,8 +7,8 @@ import { db, TABLE } from '../../shared/data/client.ts';
 import { batchPut, chunk } from '../../shared/data/operations.ts';
 import { userKey, usernameKey, type UserRecord } from '../../shared/data/users.ts';
 import { contactKey } from '../../shared/data/contacts.ts';
-import { conversationKey, putGroupConversation, putSingleConversation, type ConversationRecord } from '../../shared/data/conversations.ts';
-import { messageKey, type MessageRecord } from '../../shared/data/messages.ts';
+import { conversationKey, putGroupConversation, putSingleConversation, type LastMessage, type NewConversation } from '../../shared/data/conversations.ts';
+import { fromLastMessage, messageKey } from '../../shared/data/messages.ts';
 
 /**
  * Fixture data written straight through the data layer's key builders with BatchWrite, not through the API:
@@ -50,9 +50,9 @@ export async function seedContacts(owner: BenchUser, contacts: readonly BenchUse
   await put(contacts.map((c) => ({ ...contactKey(owner.id, c.id), ownerId: owner.id, contactId: c.id, username: c.username, nickname: c.username, createdAt })));
 }
 
-function conversationRecord(type: ConversationRecord['type'], memberIds: number[]): ConversationRecord {
+function conversationRecord(type: NewConversation['type'], memberIds: number[]): NewConversation {
   const now = new Date().toISOString();
-  return { id: newId(), type, memberIds, createdBy: memberIds[0]!, createdAt: now, lastActivityAt: now, messageCount: 0 };
+  return { id: newId(), type, memberIds, createdBy: memberIds[0]!, createdAt: now, lastActivityAt: now };
 }
 
 export async function seedSingle(a: BenchUser, b: BenchUser): Promise<number> {
@@ -68,19 +68,24 @@ export async function seedGroup(memberIds: number[]): Promise<number> {
 }
 
 /**
- * `count` messages from the sender, oldest first; then the conversation's count and last
- * message, as storeMessage would have left them. Returns the ids in order.
+ * `count` messages from the sender, oldest first, after those already there: the seqs are taken from the
+ * conversation item first (as storeMessage does, `count` at once), then the messages written. Returns the ids in order.
  */
 export async function seedMessages(conversationId: number, senderId: number, count: number): Promise<number[]> {
-  const ids = Array.from({ length: count }, () => newId());
-  const messageFor = (id: number, i: number): MessageRecord => ({ id, conversationId, senderId, content: `fixture message ${i} `.padEnd(80, '.'), type: 'text', sentAt: idTime(id).toISOString() });
-  await put(ids.map((id, i) => ({ ...messageKey(conversationId, id), ...messageFor(id, i) })));
-  const last = messageFor(ids.at(-1)!, count - 1);
-  await fixtureLimit(() => db.send(new UpdateCommand({
+  const drafts: LastMessage[] = Array.from({ length: count }, (_, i) => {
+    const draftId = newId();
+    return { draftId, senderId, content: `fixture message ${i} `.padEnd(80, '.'), type: 'text', sentAt: idTime(draftId).toISOString() };
+  });
+  const last = drafts.at(-1)!;
+  const { Attributes } = await fixtureLimit(() => db.send(new UpdateCommand({
     TableName: TABLE,
     Key: conversationKey(conversationId),
-    UpdateExpression: 'SET lastMessage = :message, lastActivityAt = :at ADD messageCount :count',
+    UpdateExpression: 'SET lastMessage = :message, lastActivityAt = :at ADD lastSeq :count',
     ExpressionAttributeValues: { ':message': last, ':at': last.sentAt, ':count': count },
+    ReturnValues: 'UPDATED_NEW',
   })));
-  return ids;
+  const firstSeq = (Attributes!.lastSeq as number) - count + 1;
+  const messages = drafts.map((draft, i) => fromLastMessage(conversationId, draft, firstSeq + i));
+  await put(messages.map((message) => ({ ...messageKey(conversationId, message.seq), ...message })));
+  return messages.map((message) => message.id);
 }

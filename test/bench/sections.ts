@@ -27,12 +27,14 @@ export type Sections = {
   cost: CostScenario[];
   http: HttpResult[];
   scale: { send: SendScalePoint[]; history: HistoryScalePoint[]; getlist: GetlistScalePoint[] };
+  /** One text send with a clientMessageId (nobody online) at each group size: what the send path itself costs. */
+  sendCost: Array<{ members: number } & Cost>;
   coldStarts: ColdStart[];
 };
 
 export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmpDir: string): Promise<Sections> {
   const api = new Api(stack.httpUrl);
-  const maxMembers = Math.max(100, ...sizes.sendMembers, ...sizes.deliveryMembers);
+  const maxMembers = Math.max(100, ...sizes.sendMembers, ...sizes.deliveryMembers, ...SEND_COST_MEMBERS);
 
   log('fixtures: users, contacts, conversations and messages through the data layer (BatchWrite)');
   const seeding = Date.now();
@@ -45,6 +47,8 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   log('round trips and consumed capacity per operation');
   const meter = await capacityMeter();
   const capacity = await measureCapacity(meter, api, samples);
+  log(`send cost at ${SEND_COST_MEMBERS.join(', ')} members`);
+  const sendCost = await measureSendCost(meter, api, world);
 
   log(`live delivery over WebSocket to ${sizes.deliveryMembers.join(', ')} online members`);
   const delivery: DeliveryPoint[] = [];
@@ -89,7 +93,7 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   const coldCases = coldStartCases(samples, world).filter((c) => !sizes.only || sizes.only.coldStarts.includes(c.name));
   const coldStarts = await measureColdStarts(coldCases, `${tmpDir}/bundles`, sizes.coldRuns);
 
-  return { fixtures, capacity, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts };
+  return { fixtures, capacity, sendCost, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts };
 }
 
 /**
@@ -116,6 +120,20 @@ async function measureCapacity(meter: Meter, api: Api, samples: Record<string, (
     let status = 0;
     const cost = await meter.measure(async () => void (status = (await call(api, sample())).status));
     rows.push({ name, status, ...cost });
+  }
+  return rows;
+}
+
+/** The send's cost must not grow with the group (issue 12): measured at these sizes, 2 being the 1:1 conversation. */
+const SEND_COST_MEMBERS = [2, 100, 500, 2000];
+
+async function measureSendCost(meter: Meter, api: Api, world: World): Promise<Sections['sendCost']> {
+  const rows: Sections['sendCost'] = [];
+  for (const members of SEND_COST_MEMBERS) {
+    const conversationId = members === 2 ? world.single : await seedGroup([world.owner.id, ...world.crowd.slice(0, members - 1).map((u) => u.id)]);
+    const send = (n: number) => call(api, { route: HTTP.messageSend, path: '/message/send', token: world.owner.token, body: { conversationId, content: `cost probe ${n}`, type: 'text', clientMessageId: `cost-${members}-${n}` } });
+    await send(0); // the first send of a conversation writes its first last message: measure a steady one
+    rows.push({ members, ...(await meter.measure(() => send(1))) });
   }
   return rows;
 }

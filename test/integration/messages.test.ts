@@ -10,8 +10,9 @@ describe('message/send', () => {
     const conversationId = await ctx.api.conversation(alice.token, bob.id);
     const sent = await ctx.api.post('/message/send', { conversationId, content: 'Hello', type: 'text', clientMessageId: 'c-1' }, alice.token);
     expect(sent.status).toBe(201);
-    expect(sent.body.data).toMatchObject({ conversation_id: conversationId, sender_id: alice.id, content: 'Hello', type: 'text', received_at: null, clientMessageId: 'c-1' });
+    expect(sent.body.data).toMatchObject({ conversation_id: conversationId, sender_id: alice.id, content: 'Hello', type: 'text', seq: 1, clientMessageId: 'c-1' });
     expect(new Date(sent.body.data.sent_at).toISOString()).toBe(sent.body.data.sent_at);
+    expect(sent.body.data.received_at).toBe(sent.body.data.sent_at); // stamped when stored (README, "Delivery")
     const retries = await Promise.all([1, 2, 3].map(() => ctx.api.post('/message/send', { conversationId: String(conversationId), content: 'Hello', clientMessageId: 'c-1' }, alice.token)));
     expect(retries.map((r) => r.body.data.id)).toEqual([sent.body.data.id, sent.body.data.id, sent.body.data.id]);
     const history = await ctx.api.get(`/message/history/${conversationId}`, bob.token);
@@ -47,12 +48,15 @@ describe('message/history paging over 250 messages', () => {
   beforeAll(async () => {
     [alice, bob] = await Promise.all([ctx.api.newUser('alice'), ctx.api.newUser('bob')]);
     conversationId = await ctx.api.conversation(alice.token, bob.id);
-    sentIds = [];
+    const sent: Array<{ id: number; seq: number }> = [];
     for (let batch = 0; batch < 25; batch++) {
-      const sent = await Promise.all(Array.from({ length: 10 }, (_, i) => ctx.api.post('/message/send', { conversationId, content: `m${batch * 10 + i}` }, batch % 2 ? alice.token : bob.token)));
-      sentIds.push(...sent.map((s) => s.body.data.id));
+      const answers = await Promise.all(Array.from({ length: 10 }, (_, i) => ctx.api.post('/message/send', { conversationId, content: `m${batch * 10 + i}` }, batch % 2 ? alice.token : bob.token)));
+      sent.push(...answers.map((s) => s.body.data));
     }
-    sentIds.sort((a, b) => a - b);
+    // History is in seq order: concurrent senders' seqs follow the order their messages were stored.
+    sent.sort((a, b) => a.seq - b.seq);
+    expect(sent.map((m) => m.seq)).toEqual(Array.from({ length: 250 }, (_, i) => i + 1));
+    sentIds = sent.map((m) => m.id);
   });
 
   it('defaults to the newest 50, oldest first within the page', async () => {

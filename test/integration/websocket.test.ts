@@ -89,7 +89,7 @@ describe('live delivery between two users on several devices', () => {
 
     await sendAndSettle(bobWs, { action: 'markRead', conversationId, messageId: ids[1] });
     const [read] = await aliceWs.waitFor(isEvent('read'));
-    expect(read).toEqual({ event: 'read', conversationId, userId: bob.id, messageId: ids[1] });
+    expect(read).toEqual({ event: 'read', conversationId, userId: bob.id, messageId: ids[1], seq: 2 });
     expect(await unread()).toBe(1);
     expect(bobWs.received(isEvent('read'))).toEqual([]);
 

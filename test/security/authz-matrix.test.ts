@@ -18,14 +18,23 @@ const REFUSED_CALLERS: Caller[] = ['none', 'forged', 'expired', 'algNone', 'revo
 const SIGNED_IN_CALLERS: Caller[] = ['nonMember', 'blocked', 'member', 'owner'];
 /** Routes a user blocked by the target may not use on them (the rest, like blocking back, stay open). */
 const REFUSED_TO_BLOCKED = new Set(['conversationCreate']);
+/**
+ * Routes only the group's owner (or admins) may use on the matrix's objects: a plain member gets 403 FORBIDDEN. (The
+ * matrix's message is the owner's, and a member may recall only their own.)
+ */
+const NEEDS_GROUP_ROLE = new Set(['conversationMembersRemove', 'conversationUpdate', 'conversationAdmins', 'conversationTransfer', 'conversationDisband', 'messageRecall']);
+/** Routes that change the group (members, roles, disband): each signed-in case gets a fresh group, so none sees another's effect. */
+const changesTheGroup = (route: HttpRoute) => route.method === 'POST' && route.path.startsWith('/conversation/') && route.name !== 'conversationCreate';
 const MISSING_ID = 2 ** 53 - 1;
 const missingIds = { conversation: MISSING_ID, message: MISSING_ID, user: MISSING_ID };
 const existingIds = () => ({ conversation: groupId, message: secretMessageId, user: users.owner.id });
 
 let stack: LocalStack;
 let api: Api;
-let users: Record<'owner' | 'member' | 'nonMember' | 'blocked', TestUser>;
+let users: Record<'owner' | 'member' | 'nonMember' | 'blocked' | 'third' | 'invitee', TestUser>;
 let groupId: number;
+/** The group holding the secret message; group-changing cases run on fresh groups instead. */
+let secretGroupId: number;
 let secretMessageId: number;
 let revokedToken: string;
 let deletedUserToken: string;
@@ -35,9 +44,9 @@ beforeAll(async () => {
   // Fast hashes: the matrix logs in before every signed-in case. (Production cost stays at config's 10.)
   stack = await startTestStack({ BCRYPT_COST: '4' });
   api = new Api(stack.httpUrl);
-  const [owner, member, nonMember, blocked, deleted] = await Promise.all(['owner', 'member', 'outsider', 'blocked', 'deleted'].map((p) => api.newUser(p)));
-  users = { owner: owner!, member: member!, nonMember: nonMember!, blocked: blocked! };
-  groupId = await api.conversation(owner!.token, member!.id, deleted!.id);
+  const [owner, member, nonMember, blocked, deleted, third, invitee] = await Promise.all(['owner', 'member', 'outsider', 'blocked', 'deleted', 'third', 'invitee'].map((p) => api.newUser(p)));
+  users = { owner: owner!, member: member!, nonMember: nonMember!, blocked: blocked!, third: third!, invitee: invitee! };
+  secretGroupId = groupId = await api.conversation(owner!.token, member!.id, deleted!.id);
   const secret = await api.post('/message/send', { conversationId: groupId, content: SECRET }, owner!.token);
   expect(secret.status).toBe(201);
   secretMessageId = secret.body.data.id;
@@ -76,7 +85,7 @@ async function tokenFor(caller: Caller): Promise<string | undefined> {
 
 const examplesFor = (caller: Caller): Record<string, unknown> => {
   const password = caller in users ? users[caller as keyof typeof users].password : 'correct-horse-1';
-  return { content: `matrix probe from ${caller}`, oldPassword: password, newPassword: password, contentType: 'image/png', size: 1024 };
+  return { content: `matrix probe from ${caller}`, oldPassword: password, newPassword: password, contentType: 'image/png', size: 1024, userIds: [users.invitee.id], admin: true, groupInvites: 'anyone' };
 };
 
 describe('authorization matrix (generated from the route table)', () => {
@@ -96,8 +105,9 @@ describe('authorization matrix (generated from the route table)', () => {
       for (const caller of [...REFUSED_CALLERS, ...SIGNED_IN_CALLERS]) {
         const statuses: number[] = [];
         for (const variant of variants) {
+          groupId = changesTheGroup(route) && SIGNED_IN_CALLERS.includes(caller) ? await api.conversation((await tokenFor('owner'))!, users.member.id, users.third.id) : secretGroupId;
           const ids = variant === 'existing' ? existingIds() : missingIds;
-          const { method, path, body } = requestFor(route, fill(route, ids, examplesFor(caller)));
+          const { method, path, body } = requestFor(route, fill(route, ids, examplesFor(caller), { userId: users.third.id }));
           const res = await api.request(method, path, { token: await tokenFor(caller), ...(body !== undefined ? { body } : {}) });
           cases++;
           statuses.push(res.status);
@@ -187,7 +197,9 @@ function check(route: HttpRoute, caller: Caller, variant: 'existing' | 'missing'
   }
   if (takesConversation) {
     if (outsider && status !== 403) fail('a non-member must get 403');
-    if (!outsider && (status < 200 || status > 299)) fail('a member must be served');
+    if (caller === 'member' && NEEDS_GROUP_ROLE.has(route.name)) {
+      if (status !== 403 || code !== 'FORBIDDEN') fail('a member without the role must get 403 FORBIDDEN');
+    } else if (!outsider && (status < 200 || status > 299)) fail('a member must be served');
     if (!outsider && route.name === 'messageHistory' && !text.includes(SECRET)) fail('a member must see the history');
   } else if (caller === 'blocked' && REFUSED_TO_BLOCKED.has(route.name) && code !== 'BLOCKED') {
     fail('a blocked user must get 403 BLOCKED');

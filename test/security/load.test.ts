@@ -47,13 +47,13 @@ afterAll(async () => {
 
 async function allHistory(conversationId: number, token: string): Promise<Array<{ id: number; sender_id: number; clientMessageId?: string }>> {
   const messages: Array<{ id: number; sender_id: number; clientMessageId?: string }> = [];
-  let after = 1;
+  let after = 0;
   for (;;) {
-    const page = await api.get(`/message/history/${conversationId}?limit=100&after=${after}`, token);
+    const page = await api.get(`/message/history/${conversationId}?limit=100&after_seq=${after}`, token);
     expect(page.status).toBe(200);
     messages.push(...page.body.messages);
-    if (page.body.next_cursor === null) return messages;
-    after = page.body.next_cursor;
+    if (page.body.next_seq === null) return messages;
+    after = page.body.next_seq;
   }
 }
 

@@ -54,7 +54,7 @@ export function expectedActions(access: Access): string[] {
   return [
     'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue',
     ...(access.table ? read : []), ...(access.table === 'readwrite' ? write : []),
-    ...(access.bucket ? ['s3:GetObject'] : []), ...(access.bucket === 'readwrite' ? ['s3:PutObject'] : []),
+    ...(access.bucket ? ['s3:GetObject'] : []), ...(access.bucket === 'readwrite' ? ['s3:DeleteObject', 's3:PutObject'] : []),
     ...(access.connections ? ['execute-api:ManageConnections'] : []),
   ].sort();
 }

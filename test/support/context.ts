@@ -1,6 +1,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import { startTestStack } from './stack.ts';
-import { Api } from './client.ts';
+import { Api, type TestUser } from './client.ts';
+import { WsClient } from './ws-client.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 
 /** Starts one local stack for the test file and hands back a client for it. */
@@ -12,4 +13,15 @@ export function useStack(env: Record<string, string> = {}) {
   });
   afterAll(() => ctx.stack?.stop());
   return ctx;
+}
+
+/** Opens WebSocket clients on the file's stack for a user, and closes them all when the file is done. */
+export function useSockets(ctx: { stack: LocalStack }) {
+  const open: WsClient[] = [];
+  afterAll(() => Promise.all(open.map((client) => client.close())));
+  return async (user: TestUser): Promise<WsClient> => {
+    const client = await WsClient.connect(ctx.stack.wsUrl, user.token);
+    open.push(client);
+    return client;
+  };
 }

@@ -68,14 +68,18 @@ export function requestFor(route: HttpRoute, values: RouteValues): { method: str
   return { method: route.method, path: query ? `${path}?${query}` : path, ...(values.body !== undefined ? { body: values.body } : {}) };
 }
 
-/** Fills every required field: ids from `ids` by kind, plain values from `examples` (a missing example fails loudly). */
-export function fill(route: RouteRow, ids: Record<Exclude<FieldKind, 'value'>, number>, examples: Record<string, unknown>): RouteValues {
+/**
+ * Fills every required field: ids from `ids` by kind, plain values from `examples` (a missing example fails loudly).
+ * `overrides` set named fields of any kind (a group route's `userId` aims at a member, not the caller).
+ */
+export function fill(route: RouteRow, ids: Record<Exclude<FieldKind, 'value'>, number>, examples: Record<string, unknown>, overrides: Record<string, unknown> = {}): RouteValues {
   const values: RouteValues = { params: {}, query: {}, body: route.request?.body ? {} : undefined };
   for (const field of fieldsOf(route)) {
     if (!field.required) continue;
     const kind = kindOf(field);
     let value: unknown;
-    if (kind !== 'value') value = ids[kind];
+    if (field.name in overrides) value = overrides[field.name];
+    else if (kind !== 'value') value = ids[kind];
     else if (field.name in examples) value = examples[field.name];
     else throw new Error(`No example value for required field "${field.name}" of route ${route.name}: add one to the suite's examples`);
     if (field.where === 'body') (values.body as Record<string, unknown>)[field.name] = value;

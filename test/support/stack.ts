@@ -16,6 +16,7 @@ const GENEROUS_LIMITS = {
   LIMIT_MARK_READ_MAX: '1000000',
   LIMIT_WS_CONNECT_MAX: '1000000',
   LIMIT_CONNECTIONS_PER_USER: '1000000',
+  LIMIT_GROUP_CREATE_MAX: '1000000',
 };
 
 /** A test stack's options: its own table in the run's DynamoDB Local, the test signing secret, generous limits. */
