@@ -16,7 +16,8 @@ import { Secret } from 'aws-cdk-lib/aws-secretsmanager';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 import { TABLE_SCHEMA } from '../../shared/data/table.ts';
-import { httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, lambdaFunctions, type Route, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
+import { httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, queueRoutes as tableQueueRoutes, lambdaFunctions, type Route, type HttpRoute, type WsRoute, type QueueRoute } from '../../shared/routes.ts';
+import { addQueueFunctions } from './fan-out.ts';
 import { lambdaBundling } from './bundling.ts';
 import { BUCKET_ACTIONS, CONNECTIONS_ACTIONS, LOG_ACTIONS, SECRET_ACTIONS, TABLE_ACTIONS } from './permissions.ts';
 
@@ -53,6 +54,7 @@ export type ChatStackProps = StackProps & {
   /** The route table's rows; tests pass extra rows to prove a new row needs no extra wiring. */
   httpRoutes?: HttpRoute[];
   wsRoutes?: WsRoute[];
+  queueRoutes?: QueueRoute[];
 };
 
 /**
@@ -64,6 +66,7 @@ export class ChatStack extends Stack {
     super(scope, id, props);
     const httpRows = props.httpRoutes ?? tableHttpRoutes;
     const wsRows = props.wsRoutes ?? tableWsRoutes;
+    const queueRows = props.queueRoutes ?? tableQueueRoutes;
 
     const table = this.chatTable();
     const bucket = this.imageBucket();
@@ -99,7 +102,9 @@ export class ChatStack extends Stack {
       });
     }
 
-    this.alarms([...httpFunctions, ...wsFunctions, ...authorizerFunctions].map(({ fn }) => fn));
+    const queueFunctions = queueRows.map((row) => ({ row, fn: this.routeFunction(row, resources) }));
+    const alarmTopic = this.alarms([...httpFunctions, ...wsFunctions, ...authorizerFunctions, ...queueFunctions].map(({ fn }) => fn));
+    addQueueFunctions(this, { rows: queueRows, consumers: queueFunctions, senders: [...httpFunctions, ...wsFunctions], alarmTopic });
 
     new CfnOutput(this, 'HttpApiUrl', { value: httpStage.url, description: 'Base URL of the HTTP API' });
     new CfnOutput(this, 'WebSocketUrl', {
@@ -238,7 +243,7 @@ export class ChatStack extends Stack {
       handler: 'handler',
       projectRoot: ROOT,
       depsLockFilePath: resolve(ROOT, 'package-lock.json'),
-      description: `${row.kind === 'http' ? `${row.method} ${row.path}` : `WebSocket ${row.routeKey}`}: ${row.summary}`,
+      description: `${row.kind === 'http' ? `${row.method} ${row.path}` : row.kind === 'ws' ? `WebSocket ${row.routeKey}` : `SQS ${row.name}`}: ${row.summary}`,
       runtime: Runtime.NODEJS_22_X,
       architecture: Architecture.ARM_64,
       memorySize: SETTINGS.functionMemoryMb,
@@ -279,7 +284,7 @@ export class ChatStack extends Stack {
   }
 
   /** An alarm on each function's errors and on its throttles, so the alarm itself names the function at fault. */
-  private alarms(functions: NodejsFunction[]): void {
+  private alarms(functions: NodejsFunction[]): Topic {
     // Not KMS-encrypted: CloudWatch cannot publish to a topic under the AWS-managed SNS key, and alarms carry no user data.
     const topic = new Topic(this, 'AlarmTopic', { displayName: 'chat-backend alarms', enforceSSL: true });
     new CfnOutput(this, 'AlarmTopicArn', { value: topic.topicArn, description: 'Subscribe an email or pager here' });
@@ -298,6 +303,7 @@ export class ChatStack extends Stack {
         alarm.addAlarmAction(new SnsAction(topic));
       }
     }
+    return topic;
   }
 }
 

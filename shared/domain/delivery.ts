@@ -3,7 +3,9 @@ import { logger } from '../observability.ts';
 import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
 import { advanceReadMarker } from '../data/conversations.ts';
 import { countUnreadAfter, getMessage, markReceived, type MessageRecord } from '../data/messages.ts';
-import { disconnect, push, pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
+import { disconnect, push, type ServerFrame } from '../ws/push.ts';
+import { broadcast, type AfterSent } from './broadcast.ts';
+import { queueFanOut, shouldQueue } from './fan-out.ts';
 import { resolveAudience } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { headImage } from '../data/images.ts';
@@ -41,9 +43,28 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
     if (origin) await push(origin, ack);
     return { message: view!, duplicate: stored.duplicate };
   }
+  const frame = { event: 'message', message: view! } as const;
+  if (shouldQueue(connections)) {
+    await deliverThroughQueue(input.conversationId, connections, frame, ack, origin);
+    return { message: view!, duplicate: false };
+  }
   const stampReceived = audience.conversation.type === 'single' ? onceDeliveredTo(senderId, stored.message) : undefined;
-  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin, stampReceived);
+  await broadcast(connections, (target) => (target.connectionId === origin ? ack : frame), origin, stampReceived);
   return { message: view!, duplicate: false };
+}
+
+/**
+ * A large audience: the ack goes out while the other connections are queued in shards for the fan-out function, so
+ * the sender waits for neither the pushes nor their retries. If the queue refuses them, they are pushed from here.
+ */
+async function deliverThroughQueue(conversationId: number, connections: LiveConnection[], frame: ServerFrame, ack: ServerFrame, origin?: string): Promise<void> {
+  const others = connections.filter((c) => c.connectionId !== origin);
+  const queued = queueFanOut(conversationId, others, frame).then(() => true, (error: Error) => {
+    logger.error('fan-out not queued: pushing inline', { conversationId, connections: others.length, error });
+    return false;
+  });
+  const [wasQueued] = await Promise.all([queued, origin ? push(origin, ack) : undefined]);
+  if (!wasQueued) await broadcast(others, () => frame);
 }
 
 /**
@@ -88,24 +109,6 @@ export async function closeConnections(userId: number): Promise<void> {
     if ((await disconnect(connectionId)) === 'gone') await deleteConnection(userId, connectionId);
   }));
 }
-
-/**
- * Pushes to every connection. A connection found gone (410) is deleted, except the origin's own (its $disconnect
- * is on the way); other failures are logged by push() and the message stays in history for the next catch-up.
- */
-async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string, afterSent?: AfterSent): Promise<void> {
-  // Writes started as pushes complete (not after all of them), awaited before returning: a Lambda is frozen after.
-  const writes: Promise<void>[] = [];
-  const onOutcome = (target: LiveConnection, outcome: PushOutcome) => {
-    const write = outcome === 'sent' ? afterSent?.(target) : outcome === 'gone' && target.connectionId !== origin ? deleteConnection(target.userId, target.connectionId) : undefined;
-    if (write) writes.push(write);
-  };
-  await pushAll(connections, frameFor, onOutcome);
-  const results = await Promise.allSettled(writes);
-  for (const result of results) if (result.status === 'rejected') logger.warn('after-push write failed', { error: (result.reason as Error).name });
-}
-
-type AfterSent = (target: LiveConnection) => Promise<void> | undefined;
 
 /** received_at is stamped once, when a push first reaches the other member of a single conversation. */
 function onceDeliveredTo(senderId: number, message: MessageRecord): AfterSent {
