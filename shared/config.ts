@@ -70,6 +70,11 @@ function loadConfig() {
       register: limit('register', 'LIMIT_REGISTER', 20, 60 * 60),
       /** Messages sent per user (HTTP and WebSocket alike). */
       messageSend: limit('messageSend', 'LIMIT_MESSAGE_SEND', 120, 60),
+      /**
+       * Messages into one conversation, whoever sends them: a hot group is told RATE_LIMITED (with retryAfter)
+       * before its sends pile up in the store and the fan-out, rather than answered late or not at all.
+       */
+      conversationSend: limit('conversationSend', 'LIMIT_CONVERSATION_SEND', 100, 10),
     }),
   });
 }

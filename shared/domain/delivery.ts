@@ -20,7 +20,7 @@ import { config } from '../config.ts';
 
 /**
  * Round trip 1 reads the conversation and the sender's blockers (and, for an image, checks its upload arrived) and
- * counts the send against the sender's rate limit;
+ * counts the send against the sender's and the conversation's rate limits;
  * round trip 2 stores the message while it looks up the visible members' connections; then the pushes. A duplicate
  * (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the first time.
  * (Left open: when the first attempt's store timed out yet committed, its client was told 503 and nobody was pushed;
@@ -34,6 +34,7 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
     resolveAudience(senderId, input.conversationId),
     isImage ? headImage(input.content) : undefined,
     consume(config.limits.messageSend, String(senderId)),
+    consume(config.limits.conversationSend, String(input.conversationId)),
   ]);
   if (isImage) checkImageUploaded(image);
   const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo).catch(unlisted)]);

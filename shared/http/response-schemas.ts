@@ -74,7 +74,7 @@ export const errorEnvelope = z.strictObject({
   code: z.string().meta({ description: 'Stable machine-readable code, e.g. VALIDATION_FAILED, UNAUTHORIZED, NOT_FOUND' }),
   message: z.string(),
   field: z.string().optional().meta({ description: 'VALIDATION_FAILED: the offending field' }),
-  retryAfter: z.number().int().optional().meta({ description: 'RATE_LIMITED: seconds to wait (also the Retry-After header)' }),
+  retryAfter: z.number().int().optional().meta({ description: 'RATE_LIMITED and SERVICE_UNAVAILABLE: seconds to wait before retrying (also the Retry-After header)' }),
 }).meta({ id: 'ErrorEnvelope' });
 
 /** One route's documented outcomes: its success statuses and body, and the error codes its logic can raise. */

@@ -24,9 +24,10 @@ export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
       '| `{"event":"read","conversationId":..,"userId":..,"messageId":..}` | a member read up to a message |',
       '| `{"event":"typing","conversationId":..,"userId":..}` | a member is typing |',
       '| `{"event":"pong"}` | the answer to `ping` |',
-      '| `{"event":"error","code":"..","message":"..","action"?:"..","clientMessageId"?:".."}` | a frame could not be handled (same codes as HTTP) |',
+      '| `{"event":"error","code":"..","message":"..","action"?:"..","clientMessageId"?:"..","retryAfter"?:..}` | a frame could not be handled (same codes as HTTP); `RATE_LIMITED` and `SERVICE_UNAVAILABLE` carry `retryAfter` (seconds): resend the same `clientMessageId` after it |',
     ].join('\n'),
     'A message is stored before it is pushed: after a reconnect, catch up with `GET /message/history/{id}?after=<last id>`. A resend with the same `clientMessageId` is stored once.',
+    'Every `sendMessage` gets an `ack` or an `error` frame, never silence; an error is never given for a message that was stored. A busy conversation answers `RATE_LIMITED` with `retryAfter` before storing. In a large group the ack comes first and the other members\' pushes follow from the fan-out, so a push may arrive after later messages or (rarely, after a retried push) twice: order and de-duplicate by message id, and fetch `?after=` for a gap.',
   ].join('\n\n');
 }
 

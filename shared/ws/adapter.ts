@@ -76,7 +76,8 @@ export function wsRoute<B extends Schema | undefined = undefined>(route: { route
             ...(typeof frame.action === 'string' ? { action: frame.action.slice(0, 64) } : {}),
             ...(typeof frame.clientMessageId === 'string' ? { clientMessageId: frame.clientMessageId.slice(0, 64) } : {}),
           };
-          await push(connectionId, { event: 'error', code: error.code, message: error.message, ...correlation });
+          const retryAfter = error.details?.retryAfter;
+          await push(connectionId, { event: 'error', code: error.code, message: error.message, ...correlation, ...(typeof retryAfter === 'number' ? { retryAfter } : {}) });
         }
         return { statusCode: status, body: JSON.stringify({ success: false, code: error.code, message: error.message }) };
       }
