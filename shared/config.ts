@@ -74,7 +74,7 @@ function loadConfig() {
        * Messages into one conversation, whoever sends them: a hot group is told RATE_LIMITED (with retryAfter)
        * before its sends pile up in the store and the fan-out, rather than answered late or not at all.
        */
-      conversationSend: limit('conversationSend', 'LIMIT_CONVERSATION_SEND', 100, 10),
+      conversationSend: limit('conversationSend', 'LIMIT_CONVERSATION_SEND', 30, 10),
     }),
   });
 }

@@ -6,13 +6,39 @@ import { countIfBelow, currentWindow, uncount, type Window } from '../data/rate-
 export type Reservation = { giveBack: () => Promise<void> };
 
 /**
+ * What this container itself counted in each current window. Every event it counts here is also counted in the
+ * table, so this is a lower bound of the shared count: once it reaches the limit the answer is certain, and a burst
+ * (a hot group's members all sending at once) is refused without a single DynamoDB call, before it piles up there.
+ */
+const counted = new Map<string, { start: number; hits: number }>();
+/** Bounds the map: windows of conversations gone quiet are dropped wholesale now and then. */
+const COUNTED_MAX_ENTRIES = 10_000;
+
+function countHere(window: Window): { start: number; hits: number } {
+  if (counted.size > COUNTED_MAX_ENTRIES) counted.clear();
+  const entry = counted.get(window.scope);
+  if (entry && entry.start === window.start) return entry;
+  const fresh = { start: window.start, hits: 0 };
+  counted.set(window.scope, fresh);
+  return fresh;
+}
+
+/**
  * Counts one event for `subject` under `policy`, or throws 429 RATE_LIMITED with the seconds until the window ends.
  * Callers start it in parallel with their own reads, so it costs no extra round trip of latency.
  */
 export async function consume(policy: LimitPolicy, subject: string): Promise<Reservation> {
   const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
+  const here = countHere(window);
+  if (here.hits >= policy.max) throw new RateLimitedError(secondsLeft(window));
+  here.hits++;
   if (!(await countIfBelow(window, policy.max))) throw new RateLimitedError(secondsLeft(window));
-  return { giveBack: () => uncount(window) };
+  return {
+    giveBack: () => {
+      here.hits--;
+      return uncount(window);
+    },
+  };
 }
 
 function secondsLeft(window: Window): number {
