@@ -10,7 +10,7 @@ import { resolveAudience } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { headImage } from '../data/images.ts';
 import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
-import { consume } from './limits.ts';
+import { admit, consume } from './limits.ts';
 import { config } from '../config.ts';
 
 /**
@@ -30,6 +30,7 @@ import { config } from '../config.ts';
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
   const isImage = input.type === 'image';
   if (isImage) checkImageKey(input.content, input.conversationId, senderId);
+  admit(config.limits.conversationSend, String(input.conversationId)); // a full hot conversation: refused before any I/O
   const [audience, image] = await Promise.all([
     resolveAudience(senderId, input.conversationId),
     isImage ? headImage(input.content) : undefined,

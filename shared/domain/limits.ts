@@ -23,16 +23,30 @@ function countHere(window: Window): { start: number; hits: number } {
   return fresh;
 }
 
+const windowOf = (policy: LimitPolicy, subject: string) => currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
+
+/**
+ * Throws 429 RATE_LIMITED at once, with no I/O, when this container already knows the window is full. A caller
+ * runs it before starting any work, so a refused request costs nothing downstream; consume() still decides.
+ */
+export function admit(policy: LimitPolicy, subject: string): void {
+  const window = windowOf(policy, subject);
+  if (countHere(window).hits >= policy.max) throw new RateLimitedError(secondsLeft(window));
+}
+
 /**
  * Counts one event for `subject` under `policy`, or throws 429 RATE_LIMITED with the seconds until the window ends.
  * Callers start it in parallel with their own reads, so it costs no extra round trip of latency.
  */
 export async function consume(policy: LimitPolicy, subject: string): Promise<Reservation> {
-  const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
+  const window = windowOf(policy, subject);
   const here = countHere(window);
   if (here.hits >= policy.max) throw new RateLimitedError(secondsLeft(window));
   here.hits++;
-  if (!(await countIfBelow(window, policy.max))) throw new RateLimitedError(secondsLeft(window));
+  if (!(await countIfBelow(window, policy.max))) {
+    here.hits = Math.max(here.hits, policy.max); // other containers filled it: later requests here need not ask
+    throw new RateLimitedError(secondsLeft(window));
+  }
   return {
     giveBack: () => {
       here.hits--;
