@@ -21,8 +21,15 @@ const managementApi = () => (client ??= new ApiGatewayManagementApiClient({
   requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: PUSH_SOCKETS }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: PUSH_SOCKETS }) }),
 }));
 
-/** How many pushes one pushAll() keeps in flight: enough to reach a big shard fast, few enough to stay under API limits. */
+/**
+ * How many fan-out pushes a container keeps in flight, across all its pushAll() calls: enough to reach a big shard
+ * fast, few enough to stay under API limits. On AWS a container runs one invocation at a time, so this is per
+ * invocation; locally, where every invocation shares one process, it keeps a burst of sends from flooding the event
+ * loop with thousands of pushes that then all time out together. Acks and error frames go through push() directly,
+ * never behind this queue.
+ */
 const PUSH_CONCURRENCY = 32;
+const fanOutLimit = pLimit(PUSH_CONCURRENCY);
 /** Sockets per container: a fan-out invocation pushes up to its batch of shards at once, each PUSH_CONCURRENCY wide. */
 const PUSH_SOCKETS = 512;
 
@@ -80,10 +87,9 @@ export async function push(connectionId: string, frame: ServerFrame): Promise<Pu
   }
 }
 
-/** Pushes in parallel with bounded concurrency; `onOutcome` sees each result as soon as it is known. */
+/** Pushes in parallel with the container's bounded concurrency; `onOutcome` sees each result as soon as it is known. */
 export async function pushAll<T extends { connectionId: string }>(targets: readonly T[], frameFor: (target: T) => ServerFrame, onOutcome?: (target: T, outcome: PushOutcome) => void): Promise<void> {
-  const limit = pLimit(PUSH_CONCURRENCY);
-  await Promise.all(targets.map((target) => limit(async () => onOutcome?.(target, await push(target.connectionId, frameFor(target))))));
+  await Promise.all(targets.map((target) => fanOutLimit(async () => onOutcome?.(target, await push(target.connectionId, frameFor(target))))));
 }
 
 /** Closes a connection (API Gateway then runs its $disconnect); 'gone' when it was already closed. */

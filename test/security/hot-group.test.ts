@@ -29,7 +29,7 @@ let clients: WsClient[];
 let conversationId: number;
 
 beforeAll(async () => {
-  stack = await startStackProcess({ BCRYPT_COST: '4', LIMIT_CONVERSATION_SEND_MAX: String(LIMIT.max), LIMIT_CONVERSATION_SEND_WINDOW_SECONDS: String(LIMIT.windowSeconds) });
+  stack = await startStackProcess({ LOG_LEVEL: process.env.HOT_LOG_LEVEL ?? 'ERROR', BCRYPT_COST: '4', LIMIT_CONVERSATION_SEND_MAX: String(LIMIT.max), LIMIT_CONVERSATION_SEND_WINDOW_SECONDS: String(LIMIT.windowSeconds) });
   api = new Api(stack.httpUrl);
   users = [];
   for (let i = 0; i < MEMBERS; i += 20) users.push(...(await Promise.all(Array.from({ length: Math.min(20, MEMBERS - i) }, () => api.newUser('hot')))));
