@@ -2,6 +2,7 @@ import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { EventEmitter } from 'node:events';
 import type { AddressInfo } from 'node:net';
+import { buffer } from 'node:stream/consumers';
 import type { SQSRecord } from 'aws-lambda';
 import { queueRoutes, type QueueRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
@@ -81,7 +82,7 @@ export async function startSqsLocal(options: { port: number; rows?: readonly Que
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const body = await readBody(req);
+    const body = await buffer(req);
     const target = String(req.headers['x-amz-target'] ?? '');
     if (req.method !== 'POST' || !target.startsWith('AmazonSQS.')) return fail(res, 400, 'InvalidAction', 'Only the AWS JSON 1.0 protocol is served here');
     if (!String(req.headers.authorization ?? '').startsWith('AWS4-HMAC-SHA256 ')) return fail(res, 400, 'MissingAuthenticationToken', 'Request is missing Authentication Token');
@@ -284,13 +285,4 @@ function ok(res: ServerResponse, body: unknown): void {
 function fail(res: ServerResponse, status: number, type: string, message: string, queryCode?: string): void {
   res.writeHead(status, { 'content-type': 'application/x-amz-json-1.0', 'x-amzn-requestid': randomUUID(), ...(queryCode ? { 'x-amzn-query-error': `${queryCode};Sender` } : {}) });
   res.end(JSON.stringify({ __type: `com.amazonaws.sqs#${type}`, message }));
-}
-
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => resolve(Buffer.concat(chunks)));
-    req.on('error', reject);
-  });
 }
