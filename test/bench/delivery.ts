@@ -35,8 +35,22 @@ export type DeliveryProbe = {
   measure(fn: () => Promise<unknown>): Promise<Cost>;
 };
 
+/**
+ * A push given up (its budget spent) never arrives, and a client would fetch it from history instead: the bench
+ * stops waiting for it after this long and fails the run with that said, rather than hanging.
+ */
+const DELIVERY_WAIT_MS = 60_000;
+
 /** Resolves when every socket has an `event` frame (a `message` by default) with this content (other frames are ignored). */
 function everyoneGets(sockets: readonly WebSocket[], content: string, event = 'message'): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`"${content}": not every socket got its ${event} within ${DELIVERY_WAIT_MS / 1000} s (a push was given up)`)), DELIVERY_WAIT_MS);
+  });
+  return Promise.race([gaveUp, everySocket(sockets, content, event)]).finally(() => clearTimeout(timer));
+}
+
+function everySocket(sockets: readonly WebSocket[], content: string, event: string): Promise<void> {
   return Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
     const onFrame = (data: WebSocket.RawData) => {
       const frame = JSON.parse(data.toString()) as { event?: string; message?: { content?: string } };
