@@ -43,6 +43,7 @@ function loadConfig() {
     /** Set only locally: the emulators' endpoints. On AWS the SDK's defaults apply. */
     dynamoEndpoint: optional('DYNAMODB_ENDPOINT'),
     s3Endpoint: optional('S3_ENDPOINT'),
+    sqsEndpoint: optional('SQS_ENDPOINT'),
     /** The WebSocket API's @connections endpoint (https://{api}.execute-api.{region}.amazonaws.com/{stage}). */
     wsCallbackUrl: optional('WS_CALLBACK_URL'),
     jwtSecret,
@@ -51,7 +52,14 @@ function loadConfig() {
     tokenTtlSeconds: positiveInt('TOKEN_TTL_SECONDS', 12 * 3600),
     bcryptCost: positiveInt('BCRYPT_COST', 10),
     imageMaxBytes: positiveInt('IMAGE_MAX_BYTES', 10 * 1024 * 1024),
+    /** One push's whole budget, retries included; each attempt gets at most pushAttemptTimeoutMs of it. */
     pushTimeoutMs: positiveInt('PUSH_TIMEOUT_MS', 3000),
+    pushAttemptTimeoutMs: positiveInt('PUSH_ATTEMPT_TIMEOUT_MS', 1500),
+    /**
+     * Above this many recipient connections a send hands its pushes to the fan-out queue in shards instead of
+     * pushing them itself (README, "Fan-out"; the measurement behind the value is there).
+     */
+    fanOutThreshold: positiveInt('FAN_OUT_THRESHOLD', 100),
     /** How long a container trusts a user's token version before reading it again (never more than 5 s). */
     tokenVersionCacheMs: atMost('TOKEN_VERSION_CACHE_MS', 5000, 5000),
     /** Abuse limits, counted in the table so they hold across Lambda containers (README, "Limits"). */
@@ -78,6 +86,11 @@ function loadConfig() {
       connectionsPerUser: positiveInt('LIMIT_CONNECTIONS_PER_USER', 10),
       /** Groups created per user: with consent (groupInvites), keeps one account from filling others' lists. */
       groupCreate: limit('groupCreate', 'LIMIT_GROUP_CREATE', 20, 60 * 60),
+      /**
+       * Messages into one conversation, whoever sends them: a hot group is told RATE_LIMITED (with retryAfter)
+       * before its sends pile up in the store and the fan-out, rather than answered late or not at all.
+       */
+      conversationSend: limit('conversationSend', 'LIMIT_CONVERSATION_SEND', 30, 10),
     }),
     /** How long a sender may recall their own message (owners and admins of a group may at any time). */
     recallWindowSeconds: positiveInt('RECALL_WINDOW_SECONDS', 120),

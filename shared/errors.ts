@@ -74,10 +74,10 @@ export class RateLimitedError extends AppError {
     super('RATE_LIMITED', message, { retryAfter: retryAfterSeconds });
   }
 }
-/** A dependency (DynamoDB, S3) throttled or timed out after the SDK's retries: the client may retry. */
+/** A dependency (DynamoDB, S3) throttled or timed out after the SDK's retries: the client may retry after `retryAfter` seconds. */
 export class ServiceUnavailableError extends AppError {
-  constructor(message = '服务繁忙，请稍后重试') {
-    super('SERVICE_UNAVAILABLE', message);
+  constructor(message = '服务繁忙，请稍后重试', retryAfterSeconds = 1) {
+    super('SERVICE_UNAVAILABLE', message, { retryAfter: retryAfterSeconds });
   }
 }
 

@@ -25,6 +25,12 @@ export const METRIC = {
   messagesSent: 'MessagesSent',
   pushesDelivered: 'PushesDelivered',
   goneConnections: 'GoneConnections',
+  /** A push attempt throttled (429), failed (5xx) or timed out, tried again after a backoff. */
+  pushRetries: 'PushRetries',
+  /** A push given up (its budget spent, or an error a retry cannot fix): the member catches up from history. */
+  pushesDropped: 'PushesDropped',
+  /** A send whose fan-out went to the queue in shards instead of being pushed inline. */
+  fanOutsQueued: 'FanOutsQueued',
   authFailures: 'AuthFailures',
 } as const;
 export type MetricName = (typeof METRIC)[keyof typeof METRIC];

@@ -17,6 +17,8 @@ export type Access = {
   bucket?: 'read' | 'readwrite';
   /** PostToConnection / GetConnection / DeleteConnection on the WebSocket API. */
   connections?: boolean;
+  /** Queue rows (by name) this function may send to: sqs:SendMessage on those queues only. */
+  enqueue?: readonly string[];
 };
 
 /**
@@ -62,7 +64,33 @@ export type WsRoute = {
  */
 export type HttpDefaultRoute = { kind: 'httpDefault'; name: string; routeKey: '$default'; entry: string; access: Access; summary: string };
 
-export type Route = HttpRoute | HttpDefaultRoute | WsRoute;
+
+/**
+ * A function fed by an SQS queue (on AWS a Lambda event source; locally infra/local/sqs-local.ts). The row's
+ * numbers are the queue's and the event source's settings, read alike by the CDK stack and the local stack.
+ */
+export type QueueRoute = {
+  kind: 'queue';
+  name: string;
+  entry: string;
+  access: Access;
+  summary: string;
+  /** The environment variable that hands senders the queue's URL. */
+  queueUrlEnv: string;
+  /** Records per invocation (the event source's batchSize). */
+  batchSize: number;
+  /** Invocations at once: the event source's maxConcurrency and the function's reserved concurrency. */
+  maxConcurrency: number;
+  /** A record not deleted (handled) within this long is delivered again. */
+  visibilityTimeoutSeconds: number;
+  /** Deliveries of a record before it moves to the dead-letter queue. */
+  maxReceiveCount: number;
+};
+
+export type Route = HttpRoute | HttpDefaultRoute | WsRoute | QueueRoute;
+
+/** Senders whose large audiences go to the fan-out queue (shared/domain/fan-out.ts). */
+const fanOutSender = ['fanOut'] as const;
 
 /** A row keeps its exact schema types, so a handler that reads its own row gets typed input. */
 const http = <R extends Omit<HttpRoute, 'kind' | 'auth'> & { auth?: boolean }>(row: R) => ({ kind: 'http' as const, auth: true, ...row });
@@ -94,7 +122,7 @@ export const HTTP = {
   conversationDisband: http({ name: 'conversationDisband', method: 'POST', path: '/conversation/disband', entry: 'functions/conversation-disband.ts', access: groupChange, summary: '解散群聊（群主）', request: { body: schemas.conversationBody } }),
   userSettings: http({ name: 'userSettings', method: 'POST', path: '/user/settings', entry: 'functions/user-settings.ts', access: { table: 'readwrite' }, summary: '修改个人设置（谁可以拉我入群）', request: { body: schemas.userSettingsBody } }),
   messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read', bucket: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
-  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read', connections: true }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read', connections: true, enqueue: fanOutSender }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
   messageRecall: http({ name: 'messageRecall', method: 'POST', path: '/message/recall', entry: 'functions/message-recall.ts', access: { table: 'readwrite', bucket: 'readwrite', connections: true }, summary: '撤回消息', request: { body: schemas.messageActionBody } }),
   messageDelete: http({ name: 'messageDelete', method: 'POST', path: '/message/delete', entry: 'functions/message-delete.ts', access: { table: 'readwrite' }, summary: '删除消息（仅自己不可见）', request: { body: schemas.messageActionBody } }),
   messageImage: http({ name: 'messageImage', method: 'POST', path: '/message/image', entry: 'functions/message-image.ts', access: { table: 'read', bucket: 'readwrite' }, summary: '上传图片（预签名上传；兼容旧的 multipart 上传）', request: { body: schemas.imageUploadBody, multipart: true } }),
@@ -121,7 +149,7 @@ export const WS = {
   }),
   disconnect: ws({ name: 'wsDisconnect', routeKey: '$disconnect', entry: 'functions/ws-disconnect.ts', access: { table: 'readwrite' }, summary: '断开连接（删除连接记录）' }),
   fallback: ws({ name: 'wsDefault', routeKey: '$default', entry: 'functions/ws-default.ts', access: pushes, summary: '未知 action：回复错误帧' }),
-  sendMessage: ws({ name: 'wsSendMessage', routeKey: 'sendMessage', entry: 'functions/ws-send-message.ts', access: { table: 'readwrite', bucket: 'read', connections: true }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
+  sendMessage: ws({ name: 'wsSendMessage', routeKey: 'sendMessage', entry: 'functions/ws-send-message.ts', access: { table: 'readwrite', bucket: 'read', connections: true, enqueue: fanOutSender }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
   markRead: ws({ name: 'wsMarkRead', routeKey: 'markRead', entry: 'functions/ws-mark-read.ts', access: { table: 'readwrite', connections: true }, summary: '标记已读（每用户限频）', request: { body: schemas.markReadBody } }),
   typing: ws({ name: 'wsTyping', routeKey: 'typing', entry: 'functions/ws-typing.ts', access: { table: 'readwrite', connections: true }, summary: '正在输入（每用户限频）', request: { body: schemas.typingBody } }),
   ping: ws({ name: 'wsPing', routeKey: 'ping', entry: 'functions/ws-ping.ts', access: pushes, summary: '心跳' }),
@@ -129,7 +157,16 @@ export const WS = {
 
 export const wsRoutes: WsRoute[] = Object.values(WS);
 
-export const routes: Route[] = [...httpRoutes, HTTP_DEFAULT, ...wsRoutes];
+export const QUEUES = {
+  // Batch 1: every shard its own invocation, so shards go out in parallel across containers. 10 at once keeps the
+  // pushes of all of them (10 × PUSH_CONCURRENCY in flight) well under the account's 10,000 PostToConnection/s.
+  // 30 s visibility: twice the function timeout, so a shard still running is never handed out twice.
+  fanOut: { kind: 'queue' as const, name: 'fanOut', entry: 'functions/fan-out.ts', access: { table: 'readwrite', connections: true }, summary: '大群消息分片推送', queueUrlEnv: 'FAN_OUT_QUEUE_URL', batchSize: 1, maxConcurrency: 10, visibilityTimeoutSeconds: 30, maxReceiveCount: 3 },
+} satisfies Record<string, QueueRoute>;
+
+export const queueRoutes: QueueRoute[] = Object.values(QUEUES);
+
+export const routes: Route[] = [...httpRoutes, HTTP_DEFAULT, ...wsRoutes, ...queueRoutes];
 
 /**
  * Every Lambda function the rows make: one per row, plus the $connect row's authorizer as a function of its own

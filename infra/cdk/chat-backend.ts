@@ -7,7 +7,8 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { HTTP_DEFAULT, httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, lambdaFunctions, type HttpDefaultRoute, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
+import { HTTP_DEFAULT, httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, queueRoutes as tableQueueRoutes, lambdaFunctions, type HttpDefaultRoute, type HttpRoute, type QueueRoute, type WsRoute } from '../../shared/routes.ts';
+import { addQueueFunctions } from './fan-out.ts';
 import { httpApi } from './http-api.ts';
 import { ChatDashboard, alarmTopic, functionAlarms } from './observability.ts';
 import { routeFunction, type RouteResources } from './route-functions.ts';
@@ -44,6 +45,7 @@ export type ChatBackendProps = {
   httpRoutes?: HttpRoute[];
   httpDefaultRoute?: HttpDefaultRoute;
   wsRoutes?: WsRoute[];
+  queueRoutes?: QueueRoute[];
 };
 
 /** The defaults: what `cdk deploy` of this repository's ChatStack gets. */
@@ -91,6 +93,7 @@ export class ChatBackend extends Construct {
     const httpRows = props.httpRoutes ?? tableHttpRoutes;
     const httpDefaultRow = props.httpDefaultRoute ?? HTTP_DEFAULT;
     const wsRows = props.wsRoutes ?? tableWsRoutes;
+    const queueRows = props.queueRoutes ?? tableQueueRoutes;
     const domain = props.customDomain;
 
     const { table, bucket, secret } = storage(this, settings);
@@ -110,7 +113,8 @@ export class ChatBackend extends Construct {
       return { row, fn };
     };
 
-    const httpStage = httpApi(this, httpRows.map(build), build(httpDefaultRow), {
+    const httpFunctions = httpRows.map(build);
+    const httpStage = httpApi(this, httpFunctions, build(httpDefaultRow), {
       throttle: settings.httpThrottle, corsOrigins: settings.corsOrigins, logRetention: settings.logRetention,
       domain: domain && { name: domain.httpDomainName, certificate: domain.certificate },
     });
@@ -118,13 +122,14 @@ export class ChatBackend extends Construct {
       // The $connect row's REQUEST authorizer is a function of its own, granted what its own `access` declares.
       addWebSocketRoutes(webSocket.api, wsRows.map((row) => ({ ...build(row), authorizerFn: row.authorizer && build(lambdaFunctions([row])[1]!).fn })));
     }
-
-    // Extra resources built from the route table (the fan-out queue and its consumer, ...) go here, one call each:
-    // they get this construct's table, bucket, secret, stage and functions, and add their graphs to the dashboard.
+    const wsFunctions = wsRows.map((row) => ({ row, fn: functions.get(row.name)! }));
 
     this.alarmTopic = alarmTopic(this, props.alarmTopic);
+    // Extra resources built from the route table, one call each: the queue rows (the fan-out) and their consumers.
+    const queues = addQueueFunctions(this, { rows: queueRows, consumers: queueRows.map(build), senders: [...httpFunctions, ...wsFunctions], alarmTopic: this.alarmTopic });
     functionAlarms(this, functions, this.alarmTopic);
     this.dashboard = new ChatDashboard(this, functions, table, settings.serviceName);
+    for (const [name, queue] of queues) this.dashboard.addGraph(`${name} queue: age of the oldest record (s)`, [queue.metricApproximateAgeOfOldestMessage()]);
 
     this.table = table;
     this.bucket = bucket;

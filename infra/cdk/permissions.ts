@@ -27,3 +27,6 @@ export const SECRET_ACTIONS = ['secretsmanager:GetSecretValue'] as const;
 
 /** The function's own log group (given explicitly, so it never needs logs:CreateLogGroup). */
 export const LOG_ACTIONS = ['logs:CreateLogStream', 'logs:PutLogEvents'] as const;
+
+/** A sender hands work to a queue row: SendMessageBatch is authorised by this same action. */
+export const ENQUEUE_ACTIONS = ['sqs:SendMessage'] as const;

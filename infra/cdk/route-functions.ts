@@ -92,6 +92,7 @@ export function routeFunction(scope: Construct, row: Route, { table, bucket, sec
 
 function describe(row: Route): string {
   if (row.kind === 'http') return `${row.method} ${row.path}`;
+  if (row.kind === 'queue') return `SQS ${row.name}`;
   return `${row.kind === 'ws' ? 'WebSocket' : 'HTTP'} ${row.routeKey}`;
 }
 

@@ -4,6 +4,7 @@ import { startDynamoLocal, ensureTable, type DynamoLocal } from './dynamodb-loca
 import { startHttpGateway, type StaticHandler } from './http-gateway.ts';
 import { staticSite } from './static-site.ts';
 import { S3RVER_CREDENTIALS, startS3Local } from './s3-local.ts';
+import { startSqsLocal, type SqsControls } from './sqs-local.ts';
 import { LOCAL_STAGE, startWsGateway, type WsGatewayControls, type WsLimits } from './ws-gateway.ts';
 
 /**
@@ -34,6 +35,7 @@ export type LocalStack = {
   httpUrl: string;
   wsUrl: string;
   ws: WsGatewayControls;
+  sqs: SqsControls;
   dynamoEndpoint: string;
   tableName: string;
   s3Endpoint: string;
@@ -61,6 +63,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   await ensureTable(dynamoEndpoint, tableName);
   // The handlers need the @connections URL at load time, so the WebSocket port is settled first.
   const wsPort = options.wsPort || (await freePort()); // 0 means any free port, like httpPort
+  // And the queues' URLs: the senders read them from their rows' environment variables.
+  const sqs = await startSqsLocal({ port: await freePort() });
 
   // The handlers read their configuration once, at import: set it before the gateway loads them. The emulators'
   // credentials always (never a developer's real ones): s3rver refuses any other key id.
@@ -71,6 +75,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     TABLE_NAME: tableName,
     DYNAMODB_ENDPOINT: dynamoEndpoint,
     S3_ENDPOINT: s3.endpoint,
+    SQS_ENDPOINT: sqs.endpoint,
+    ...sqs.queueUrls,
     BUCKET_NAME: s3.bucketName,
     JWT_SECRET: options.jwtSecret,
     WS_CALLBACK_URL: `http://127.0.0.1:${wsPort}/${LOCAL_STAGE}`,
@@ -84,17 +90,19 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra ?? site });
   const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits, credentials: S3RVER_CREDENTIALS });
   wsUrl = ws.url;
+  await sqs.start();
 
   return {
     httpUrl: http.url,
     wsUrl: ws.url,
     ws: ws.controls,
+    sqs: sqs.controls,
     dynamoEndpoint,
     tableName,
     s3Endpoint: s3.endpoint,
     bucketName: s3.bucketName,
     stop: async () => {
-      await Promise.all([closeServer(http.server), ws.close()]);
+      await Promise.all([closeServer(http.server), ws.close(), sqs.close()]);
       await Promise.all([dynamo?.stop(), s3.stop()]);
     },
   };

@@ -15,6 +15,8 @@ const TYPING_SEND_EVERY_MS = 2000;
 const TYPING_SHOWN_MS = 3000;
 const POLL_MS = 2000;
 const ACK_TIMEOUT_MS = 5000;
+/** How often a send told RATE_LIMITED or SERVICE_UNAVAILABLE (with retryAfter) is resent before giving up. */
+const SEND_RETRIES = 4;
 const IMAGE_TYPES = ['image/jpeg', 'image/png', 'image/gif', 'image/webp'];
 
 const state = {
@@ -335,12 +337,17 @@ async function sendMessage({ content, type }) {
   state.messages.set(pendingKey, { id: Number.MAX_SAFE_INTEGER, seq: Number.MAX_SAFE_INTEGER, pending: true, clientMessageId, conversation_id: conversationId, sender_id: state.me.id, content, type, sent_at: new Date().toISOString() });
   renderMessages({ stickToBottom: true });
   const frame = { action: 'sendMessage', conversationId, content, type, clientMessageId };
-  if (state.ws?.readyState === WebSocket.OPEN) {
-    const acked = new Promise((resolve) => state.ackWaiters.set(clientMessageId, resolve));
+  // A busy conversation answers RATE_LIMITED / SERVICE_UNAVAILABLE with retryAfter: resend after it, a few times.
+  for (let attempt = 0; attempt < SEND_RETRIES && state.ws?.readyState === WebSocket.OPEN; attempt++) {
+    const answered = new Promise((resolve) => state.ackWaiters.set(clientMessageId, resolve));
     state.ws.send(JSON.stringify(frame));
-    await Promise.race([acked, sleep(ACK_TIMEOUT_MS)]);
+    const answer = await Promise.race([answered, sleep(ACK_TIMEOUT_MS)]);
     state.ackWaiters.delete(clientMessageId);
-    if (!state.messages.has(pendingKey)) return; // acknowledged; otherwise resend over HTTP, stored once
+    if (!state.messages.has(pendingKey)) return; // acknowledged
+    if (typeof answer?.retryAfter !== 'number') break; // no answer in time: resend over HTTP, stored once
+    showError('app-error', new Error(`发送繁忙，${answer.retryAfter} 秒后自动重试`));
+    await sleep(answer.retryAfter * 1000);
+    showError('app-error', null);
   }
   try {
     const { data } = await api('POST', '/message/send', { conversationId, content, type, clientMessageId });
@@ -466,6 +473,8 @@ async function onFrame(frame) {
       state.typingTimer = setTimeout(() => ($('typing').textContent = ''), TYPING_SHOWN_MS);
       return;
     case 'error':
+      // A send told to come back later: its sendMessage() resends it after retryAfter.
+      if (typeof frame.retryAfter === 'number' && state.ackWaiters.has(frame.clientMessageId)) return state.ackWaiters.get(frame.clientMessageId)(frame);
       // No action: the server closed this connection for a newer one over the cap (see /docs), not a refused frame.
       if (frame.code === 'RATE_LIMITED' && frame.retryAfter && !frame.action) state.wsRetryAfterMs = frame.retryAfter * 1000;
       return showError('app-error', Object.assign(new Error(frame.message), { code: frame.code }));

@@ -51,7 +51,15 @@ export function findClientId(membership: MembershipRecord, clientMessageId: stri
 
 export type SeqAllocation =
   | { seq: number; previous?: LastMessage & { seq: number } }
-  | { duplicateOf: MessageRecord };
+  | { duplicateOf: MessageRecord }
+  | { windowFull: true };
+
+/**
+ * The conversation's send limit, counted on its own item by the same UpdateItem that hands out the seq (an
+ * attribute per window, the previous one removed): a hot conversation is refused before anything is stored, and the
+ * limit costs no write of its own.
+ */
+export type SendWindow = { start: number; seconds: number; max: number };
 
 /**
  * Write 2 of a send: hands out the next seq and makes the message the conversation's last, in one UpdateItem
@@ -59,16 +67,18 @@ export type SeqAllocation =
  * its own committed attempt (same draft id: the seq is the one already taken) and catches a concurrent resend of
  * the newest message (same sender and client id): no second seq for either.
  */
-export async function allocateSeq(conversationId: number, last: LastMessage): Promise<SeqAllocation> {
+export async function allocateSeq(conversationId: number, last: LastMessage, window: SendWindow): Promise<SeqAllocation> {
+  const names = { '#window': `sends${window.start}`, '#previous': `sends${window.start - window.seconds}` };
   try {
     const out = await db.send(new UpdateCommand({
       TableName: TABLE,
       Key: conversationKey(conversationId),
       // An @所有人 message is also remembered as the conversation's newest one (its seq: lastSeq before the ADD, + 1).
-      UpdateExpression: `SET lastMessage = :message, lastActivityAt = :at${last.mentionAll ? ', mentionAllSeq = lastSeq + :one, mentionAllFrom = :mentionAll' : ''} ADD lastSeq :one`,
-      ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(lastMessage) OR NOT (lastMessage.draftId = :draft OR (lastMessage.senderId = :sender AND lastMessage.clientMessageId = :client)))',
+      UpdateExpression: `SET lastMessage = :message, lastActivityAt = :at${last.mentionAll ? ', mentionAllSeq = lastSeq + :one, mentionAllFrom = :mentionAll' : ''} ADD lastSeq :one, #window :one REMOVE #previous`,
+      ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(#window) OR #window < :windowMax) AND (attribute_not_exists(lastMessage) OR NOT (lastMessage.draftId = :draft OR (lastMessage.senderId = :sender AND lastMessage.clientMessageId = :client)))',
+      ExpressionAttributeNames: names,
       ExpressionAttributeValues: {
-        ':message': last, ':at': last.sentAt, ':one': 1, ':draft': last.draftId, ':sender': last.senderId, ':client': last.clientMessageId ?? '',
+        ':windowMax': window.max, ':message': last, ':at': last.sentAt, ':one': 1, ':draft': last.draftId, ':sender': last.senderId, ':client': last.clientMessageId ?? '',
         ...(last.mentionAll ? { ':mentionAll': { senderId: last.senderId, ...(last.hiddenFrom ? { hiddenFrom: last.hiddenFrom } : {}) } } : {}),
       },
       ReturnValues: 'ALL_OLD',
@@ -82,6 +92,7 @@ export async function allocateSeq(conversationId: number, last: LastMessage): Pr
     if (!old?.lastMessage) throw error; // no conversation item: the caller's membership check has already failed
     const committed = fromLastMessage(conversationId, old.lastMessage as LastMessage, old.lastSeq as number);
     if (committed.draftId === last.draftId) return { seq: committed.seq };
+    if (((old[names['#window']] as number | undefined) ?? 0) >= window.max) return { windowFull: true };
     return { duplicateOf: committed };
   }
 }

@@ -1,9 +1,8 @@
 import { NotFoundError } from '../errors.ts';
-import { logger } from '../observability.ts';
-import { deleteConnection, listConnections, type LiveConnection } from '../data/connections.ts';
+import { listConnections } from '../data/connections.ts';
 import { advanceReadMarker, getConversation, getMembership, type MembershipRecord } from '../data/conversations.ts';
 import { getMessage, getMessageById } from '../data/messages.ts';
-import { pushAll, type PushOutcome, type ServerFrame } from '../ws/push.ts';
+import { broadcast } from './broadcast.ts';
 import { resolveAudience } from './membership.ts';
 import { consume } from './limits.ts';
 import { config } from '../config.ts';
@@ -56,20 +55,3 @@ export async function typing(userId: number, conversationId: number): Promise<vo
   const connections = await listConnections(audience.visibleTo.filter((id) => id !== userId));
   await broadcast(connections, () => ({ event: 'typing', conversationId, userId }));
 }
-
-/**
- * Pushes to every connection. A connection found gone (410) is deleted, except the origin's own (its $disconnect
- * is on the way); other failures are logged by push() and the message stays in history for the next catch-up.
- */
-export async function broadcast(connections: LiveConnection[], frameFor: (target: LiveConnection) => ServerFrame, origin?: string): Promise<void> {
-  // Writes started as pushes complete (not after all of them), awaited before returning: a Lambda is frozen after.
-  const writes: Promise<void>[] = [];
-  const onOutcome = (target: LiveConnection, outcome: PushOutcome) => {
-    const write = outcome === 'gone' && target.connectionId !== origin ? deleteConnection(target.userId, target.connectionId) : undefined;
-    if (write) writes.push(write);
-  };
-  await pushAll(connections, frameFor, onOutcome);
-  const results = await Promise.allSettled(writes);
-  for (const result of results) if (result.status === 'rejected') logger.warn('after-push write failed', { error: (result.reason as Error).name });
-}
-

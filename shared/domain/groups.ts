@@ -9,7 +9,7 @@ import { getConversation, listRoster, MEMBER_PREVIEW_MAX, memberItems, type Conv
 import { commitGroupChange, type GroupChange } from '../data/groups.ts';
 import { fromLastMessage } from '../data/messages.ts';
 import type { ServerFrame } from '../ws/push.ts';
-import { broadcast } from './delivery.ts';
+import { broadcast } from './broadcast.ts';
 import { checkInviteConsent } from './consent.ts';
 import { checkImageKey, checkImageUploaded } from './images.ts';
 import { conversationViewFor, roleOf, type ConversationView, type Role } from './conversations.ts';

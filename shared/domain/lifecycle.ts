@@ -6,7 +6,7 @@ import { getConversation, listMemberIds, type MembershipRecord } from '../data/c
 import { deleteImage } from '../data/images.ts';
 import { eraseMessage, getMessageById, hideForMember, type MessageRecord } from '../data/messages.ts';
 import type { ServerFrame } from '../ws/push.ts';
-import { broadcast } from './delivery.ts';
+import { broadcast } from './broadcast.ts';
 import { requireMembership } from './membership.ts';
 import { roleOf } from './conversations.ts';
 

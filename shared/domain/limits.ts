@@ -6,6 +6,32 @@ import { countIfBelow, currentWindow, uncount, type Window } from '../data/rate-
 export type Reservation = { giveBack: () => Promise<void> };
 
 /**
+ * Throws 429 RATE_LIMITED at once, with no I/O, when this container already knows the window is full. A caller
+ * runs it before starting any work, so a refused request costs nothing downstream; consume() still decides.
+ */
+export function admit(policy: LimitPolicy, subject: string): void {
+  const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
+  const local = localCount(window);
+  if (local.full || local.counted >= policy.max) throw new RateLimitedError(secondsLeft(window));
+}
+
+/**
+ * A limit counted elsewhere (the conversation's send window rides on its seq UpdateItem) was found full: this
+ * container refuses the rest of that window with admit(), at no cost; returns the error to throw.
+ */
+export function windowFull(policy: LimitPolicy, subject: string): RateLimitedError {
+  const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
+  localCount(window).full = true;
+  return new RateLimitedError(secondsLeft(window));
+}
+
+/** The current window of a limit counted elsewhere, as the table names it. */
+export function windowOf(policy: LimitPolicy, subject: string): { start: number; seconds: number; max: number } {
+  const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
+  return { start: window.start, seconds: window.seconds, max: policy.max };
+}
+
+/**
  * Counts one event for `subject` under `policy`, or throws 429 RATE_LIMITED with the seconds until the window ends.
  * Callers start it in parallel with their own reads, so it costs no extra round trip of latency.
  *

@@ -18,6 +18,8 @@ import {
   type MessageType,
 } from '../data/messages.ts';
 import { requireMembership, type Audience } from './membership.ts';
+import { windowFull, windowOf } from './limits.ts';
+import { config } from '../config.ts';
 
 /** A message as clients see it (the seed's Messages model, plus its seq). */
 export type MessageView = {
@@ -88,7 +90,8 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
     ...(input.mentions?.length ? { mentions: input.mentions } : {}),
     ...(input.mentionAll ? { mentionAll: true } : {}),
   };
-  const allocation = await allocateSeq(conversationId, last);
+  const allocation = await allocateSeq(conversationId, last, windowOf(config.limits.conversationSend, String(conversationId)));
+  if ('windowFull' in allocation) throw windowFull(config.limits.conversationSend, String(conversationId));
   if ('duplicateOf' in allocation) return resend(conversationId, allocation.duplicateOf, input, senderId);
   const message = fromLastMessage(conversationId, last, allocation.seq);
   const [stored, own, ...hidden] = await Promise.allSettled([

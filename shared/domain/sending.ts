@@ -8,8 +8,11 @@ import { resolveAudience, type Audience } from './membership.ts';
 import { roleOf } from './conversations.ts';
 import { storeNewMessage, toMessageView, type MessageView, type SendInput } from './messages.ts';
 import { checkImageKey, checkImageUploaded, withImageUrls } from './images.ts';
-import { broadcast } from './delivery.ts';
-import { consume } from './limits.ts';
+import { broadcast } from './broadcast.ts';
+import { queueFanOut, shouldQueue } from './fan-out.ts';
+import type { LiveConnection } from '../data/connections.ts';
+import type { ServerFrame } from '../ws/push.ts';
+import { admit, consume } from './limits.ts';
 import { config } from '../config.ts';
 
 /*
@@ -31,6 +34,7 @@ import { config } from '../config.ts';
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
   const isImage = input.type === 'image';
   if (isImage) checkImageKey(input.content, input.conversationId, senderId);
+  admit(config.limits.conversationSend, String(input.conversationId)); // a hot conversation found full: refused before any I/O
   const [audience, image, conversation] = await Promise.all([
     resolveAudience(senderId, input.conversationId),
     isImage ? headImage(input.content) : undefined,
@@ -46,8 +50,24 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
     if (origin) await push(origin, ack);
     return { message: view!, duplicate: stored.duplicate };
   }
-  await broadcast(connections, (target) => (target.connectionId === origin ? ack : { event: 'message', message: view! }), origin);
+  const frame = { event: 'message', message: view! } as const;
+  if (shouldQueue(connections)) await deliverThroughQueue(input.conversationId, connections, frame, ack, origin);
+  else await broadcast(connections, (target) => (target.connectionId === origin ? ack : frame), origin);
   return { message: view!, duplicate: false };
+}
+
+/**
+ * A large audience: the ack goes out while the other connections are queued in shards for the fan-out function, so
+ * the sender waits for neither the pushes nor their retries. If the queue refuses them, they are pushed from here.
+ */
+async function deliverThroughQueue(conversationId: number, connections: LiveConnection[], frame: ServerFrame, ack: ServerFrame, origin?: string): Promise<void> {
+  const others = connections.filter((c) => c.connectionId !== origin);
+  const queued = queueFanOut(conversationId, others, frame).then(() => true, (error: Error) => {
+    logger.error('fan-out not queued: pushing inline', { conversationId, connections: others.length, error });
+    return false;
+  });
+  const [wasQueued] = await Promise.all([queued, origin ? push(origin, ack) : undefined]);
+  if (!wasQueued) await broadcast(others, () => frame);
 }
 
 /**

@@ -106,7 +106,7 @@ export const errorEnvelope = z.strictObject({
   code: z.string().meta({ description: 'Stable machine-readable code, e.g. VALIDATION_FAILED, UNAUTHORIZED, NOT_FOUND' }),
   message: z.string(),
   field: z.string().optional().meta({ description: 'VALIDATION_FAILED: the offending field' }),
-  retryAfter: z.number().int().optional().meta({ description: 'RATE_LIMITED: seconds to wait (also the Retry-After header)' }),
+  retryAfter: z.number().int().optional().meta({ description: 'RATE_LIMITED and SERVICE_UNAVAILABLE: seconds to wait before retrying (also the Retry-After header)' }),
   userId: id.optional().meta({ description: 'INVITE_NOT_ALLOWED: the user who does not accept the caller' }),
 }).meta({ id: 'ErrorEnvelope' });
 

@@ -1,4 +1,7 @@
+import { Agent as HttpAgent } from 'node:http';
+import { Agent as HttpsAgent } from 'node:https';
 import { ApiGatewayManagementApiClient, DeleteConnectionCommand, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pLimit from 'p-limit';
 import { config, need } from '../config.ts';
 import { METRIC, countMetric, logger } from '../observability.ts';
@@ -9,12 +12,32 @@ import { METRIC, countMetric, logger } from '../observability.ts';
  * the routes that never push ($connect, $disconnect) need no callback URL.
  */
 let client: ApiGatewayManagementApiClient | undefined;
-const managementApi = () => (client ??= new ApiGatewayManagementApiClient({ endpoint: need('wsCallbackUrl', 'WS_CALLBACK_URL'), maxAttempts: 2 }));
+const managementApi = () => (client ??= new ApiGatewayManagementApiClient({
+  endpoint: need('wsCallbackUrl', 'WS_CALLBACK_URL'),
+  // push() retries itself, within the push's budget and never after 410/403: the SDK's own retries would not know either.
+  maxAttempts: 1,
+  // The SDK pools 50 sockets: a fan-out with several shards in flight (or the local stack, where every function
+  // shares this client) would queue behind them. Kept-alive sockets also spare each push a TLS handshake.
+  requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: PUSH_SOCKETS }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: PUSH_SOCKETS }) }),
+}));
 
-/** How many pushes one invocation keeps in flight: enough to reach a big group fast, few enough to stay under API limits. */
+/**
+ * How many fan-out pushes a container keeps in flight, across all its pushAll() calls: enough to reach a big shard
+ * fast, few enough to stay under API limits. On AWS a container runs one invocation at a time, so this is per
+ * invocation; locally, where every invocation shares one process, it keeps a burst of sends from flooding the event
+ * loop with thousands of pushes that then all time out together. Acks and error frames go through push() directly,
+ * never behind this queue.
+ */
 const PUSH_CONCURRENCY = 32;
+const fanOutLimit = pLimit(PUSH_CONCURRENCY);
+/** Sockets per container: a fan-out invocation pushes up to its batch of shards at once, each PUSH_CONCURRENCY wide. */
+const PUSH_SOCKETS = 512;
 
-/** sent; gone (410: the client left without a $disconnect reaching us); failed (anything else: logged, never thrown). */
+/** Full-jitter exponential backoff (AWS Architecture Blog, "Exponential Backoff and Jitter"): a pause in [0, min(cap, base·2^n)). */
+const BACKOFF = { baseMs: 50, capMs: 1000 };
+const backoffMs = (attempt: number) => Math.random() * Math.min(BACKOFF.capMs, BACKOFF.baseMs * 2 ** attempt);
+
+/** sent; gone (410: the client left without a $disconnect reaching us); failed (given up: logged, never thrown). */
 export type PushOutcome = 'sent' | 'gone' | 'failed';
 
 export type ServerFrame =
@@ -25,25 +48,48 @@ export type ServerFrame =
   | { event: 'pong' }
   | { event: 'error'; code: string; message: string; action?: string; clientMessageId?: string; retryAfter?: number };
 
+/**
+ * Throttling (429 LimitExceededException: the account's PostToConnection rate), server errors and timeouts pass;
+ * any other 4xx will answer the same again (403: not this API's connection, 413: too large).
+ */
+function retryable(error: unknown): boolean {
+  const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
+  return status === undefined || status === 429 || status >= 500;
+}
+
+/**
+ * One frame to one connection, retried with backoff until PUSH_TIMEOUT_MS (the push's whole budget) runs out; each
+ * attempt gets at most PUSH_ATTEMPT_TIMEOUT_MS, so a stuck attempt still leaves time for another.
+ */
 export async function push(connectionId: string, frame: ServerFrame): Promise<PushOutcome> {
-  try {
-    await managementApi().send(new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) }), { abortSignal: AbortSignal.timeout(config.pushTimeoutMs) });
-    countMetric(METRIC.pushesDelivered);
-    return 'sent';
-  } catch (error) {
-    if (error instanceof GoneException) {
-      countMetric(METRIC.goneConnections);
-      return 'gone';
+  const deadline = Date.now() + config.pushTimeoutMs;
+  const command = new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) });
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await managementApi().send(command, { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(config.pushAttemptTimeoutMs, deadline - Date.now()))) });
+      countMetric(METRIC.pushesDelivered);
+      return 'sent';
+    } catch (error) {
+      if (error instanceof GoneException) {
+        countMetric(METRIC.goneConnections);
+        return 'gone';
+      }
+      const pause = backoffMs(attempt);
+      if (retryable(error) && Date.now() + pause < deadline) {
+        countMetric(METRIC.pushRetries);
+        await new Promise((resolve) => setTimeout(resolve, pause));
+        continue;
+      }
+      countMetric(METRIC.pushesDropped);
+      logger.warn('push failed', { connectionId, event: frame.event, error: (error as Error).name, attempts: attempt + 1 });
+      return 'failed';
     }
-    logger.warn('push failed', { connectionId, event: frame.event, error: (error as Error).name });
-    return 'failed';
   }
 }
 
-/** Pushes in parallel with bounded concurrency; `onOutcome` sees each result as soon as it is known. */
+/** Pushes in parallel with the container's bounded concurrency; `onOutcome` sees each result as soon as it is known. */
 export async function pushAll<T extends { connectionId: string }>(targets: readonly T[], frameFor: (target: T) => ServerFrame, onOutcome?: (target: T, outcome: PushOutcome) => void): Promise<void> {
-  const limit = pLimit(PUSH_CONCURRENCY);
-  await Promise.all(targets.map((target) => limit(async () => onOutcome?.(target, await push(target.connectionId, frameFor(target))))));
+  await Promise.all(targets.map((target) => fanOutLimit(async () => onOutcome?.(target, await push(target.connectionId, frameFor(target))))));
 }
 
 /** Closes a connection (API Gateway then runs its $disconnect); 'gone' when it was already closed. */

@@ -17,6 +17,8 @@ export type DeliveryPoint = {
   pushesPerMessage: number;
   /** From the frame leaving the sender to the sendMessage handler returning (what Lambda would bill). */
   handler: Summary;
+  /** From the frame leaving the sender to its ack arriving back. */
+  ack: Summary;
   /** DynamoDB calls and capacity of one send. */
   cost: Cost;
 } & Summary;
@@ -33,12 +35,26 @@ export type DeliveryProbe = {
   measure(fn: () => Promise<unknown>): Promise<Cost>;
 };
 
-/** Resolves when every socket has a `message` frame with this content (frames for other messages are ignored). */
-function everyoneGets(sockets: readonly WebSocket[], content: string): Promise<void> {
+/**
+ * A push given up (its budget spent) never arrives, and a client would fetch it from history instead: the bench
+ * stops waiting for it after this long and fails the run with that said, rather than hanging.
+ */
+const DELIVERY_WAIT_MS = 60_000;
+
+/** Resolves when every socket has an `event` frame (a `message` by default) with this content (other frames are ignored). */
+function everyoneGets(sockets: readonly WebSocket[], content: string, event = 'message'): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  const gaveUp = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`"${content}": not every socket got its ${event} within ${DELIVERY_WAIT_MS / 1000} s (a push was given up)`)), DELIVERY_WAIT_MS);
+  });
+  return Promise.race([gaveUp, everySocket(sockets, content, event)]).finally(() => clearTimeout(timer));
+}
+
+function everySocket(sockets: readonly WebSocket[], content: string, event: string): Promise<void> {
   return Promise.all(sockets.map((socket) => new Promise<void>((resolve) => {
     const onFrame = (data: WebSocket.RawData) => {
       const frame = JSON.parse(data.toString()) as { event?: string; message?: { content?: string } };
-      if (frame.event === 'message' && frame.message?.content === content) {
+      if (frame.event === event && frame.message?.content === content) {
         socket.off('message', onFrame);
         resolve();
       }
@@ -57,11 +73,13 @@ export async function measureDelivery(wsUrl: string, conversationId: number, mem
   /** One send, timed to the last recipient and to the handler's return. */
   const sendOnce = async (content: string) => {
     const delivered = everyoneGets(recipients, content);
+    const acked = everyoneGets([sender], content, 'ack');
     const handled = probe.handled('sendMessage');
     const started = performance.now();
     send(content);
-    const [deliveredMs, handledMs] = await Promise.all([delivered.then(() => performance.now() - started), handled.then(() => performance.now() - started)]);
-    return { deliveredMs, handledMs };
+    const since = (done: Promise<void>) => done.then(() => performance.now() - started);
+    const [deliveredMs, handledMs, ackMs] = await Promise.all([since(delivered), since(handled), since(acked)]);
+    return { deliveredMs, handledMs, ackMs };
   };
   try {
     const warmup = Math.min(3, iterations);
@@ -85,6 +103,7 @@ export async function measureDelivery(wsUrl: string, conversationId: number, mem
       messagesPerSecond,
       pushesPerMessage,
       handler: summarize(measured.map((r) => r.handledMs)),
+      ack: summarize(measured.map((r) => r.ackMs)),
       cost,
       ...summarize(measured.map((r) => r.deliveredMs)),
     };

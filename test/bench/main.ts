@@ -17,7 +17,7 @@ const OUT = join(ROOT, 'bench-results');
 
 const SIZES = quick
   ? { floorIterations: 30, deliveryMembers: [2, 10, 100], deliveryIterations: 10, burst: 5, dynamoIterations: 50, conversations: 20, contacts: 20, historyMessages: 1_000, httpSeconds: 1, samples: 10, sendMembers: [2, 10, 100], historySizes: [200, 1_000, 2_000], getlistSizes: [5, 20], coldRuns: 1, durationRuns: 10, only: { http: ['POST /user/login', 'POST /message/send (1:1)'], coldStarts: ['userLogin', 'messageSend', 'wsSendMessage', 'wsAuthorizer'] } as Subset }
-  : { floorIterations: 200, deliveryMembers: [2, 10, 100, 500], deliveryIterations: 50, burst: 20, dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], coldRuns: 5, durationRuns: 50, only: undefined as Subset };
+  : { floorIterations: 200, deliveryMembers: [2, 10, 100, 500, 2_000], deliveryIterations: 50, burst: 20, dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], coldRuns: 5, durationRuns: 50, only: undefined as Subset };
 
 /** The handlers' settings for the run: limits raised so the bench measures speed, not throttling; logs at WARN. */
 const HANDLER_ENV = {
@@ -26,6 +26,7 @@ const HANDLER_ENV = {
   LIMIT_LOGIN_FAILURES_PER_IP_MAX: '1000000000',
   LIMIT_REGISTER_MAX: '1000000000',
   LIMIT_MESSAGE_SEND_MAX: '1000000000',
+  LIMIT_CONVERSATION_SEND_MAX: '1000000000',
   AWS_SDK_JS_SUPPRESS_MAINTENANCE_MODE_MESSAGE: '1',
 };
 
@@ -46,7 +47,8 @@ async function main(): Promise<void> {
     log('floor: DynamoDB Local conditional PutItem + Query');
     const dynamo = await measureDynamoFloor(stack.dynamoEndpoint, stack.tableName, SIZES.dynamoIterations);
     const sections = await runSections(stack, SIZES, log, join(OUT, 'tmp'));
-    const results: BenchResults = { mode: quick ? 'quick' : 'full', startedAt: new Date(started).toISOString(), durationSeconds: 0, loadAtEnd: currentLoad(), machine, floor: { relay, dynamo }, ...sections };
+    const { config } = await import('../../shared/config.ts');
+    const results: BenchResults = { mode: quick ? 'quick' : 'full', startedAt: new Date(started).toISOString(), durationSeconds: 0, loadAtEnd: currentLoad(), machine, floor: { relay, dynamo }, fanOutThreshold: config.fanOutThreshold, ...sections };
     results.durationSeconds = Math.round((Date.now() - started) / 1000);
     const name = quick ? 'tmp/quick' : 'latest';
     await mkdir(join(OUT, 'tmp'), { recursive: true });

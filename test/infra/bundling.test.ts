@@ -27,7 +27,7 @@ describe('Lambda bundles', () => {
   it('are built by the synth with local esbuild, as minified ESM with a source map, identical to the script\'s', async () => {
     const row = HTTP.userLogin;
     const outdir = join(workDir, 'cdk.out');
-    const { app } = createChatApp({ app: { outdir }, stack: { httpRoutes: [row], wsRoutes: [] } });
+    const { app } = createChatApp({ app: { outdir }, stack: { httpRoutes: [row], wsRoutes: [], queueRoutes: [] } });
     app.synth();
     const assetDirs = readdirSync(outdir).filter((name) => name.startsWith('asset.') && existsSync(join(outdir, name, 'index.mjs')));
     expect(assetDirs).toHaveLength(2); // the row's function and the $default row's

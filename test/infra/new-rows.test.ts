@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { HTTP, HTTP_DEFAULT, httpRoutes, lambdaFunctions, wsRoutes, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
+import { HTTP, HTTP_DEFAULT, httpRoutes, lambdaFunctions, queueRoutes, wsRoutes, type HttpRoute, type WsRoute } from '../../shared/routes.ts';
 import { actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
 
 /*
@@ -14,7 +14,7 @@ const imageRow: HttpRoute = { ...HTTP.messageImage, name: 'extraUpload', path: '
 const pushingSend: HttpRoute = HTTP.messageSend;
 const newHttpRows = [...httpRoutes, imageRow];
 const newWsRows = [...wsRoutes, extraAction];
-const allRows = lambdaFunctions([...newHttpRows, HTTP_DEFAULT, ...newWsRows]);
+const allRows = lambdaFunctions([...newHttpRows, HTTP_DEFAULT, ...newWsRows, ...queueRoutes]);
 
 const { app, stack, template } = synthChatStack({ httpRoutes: newHttpRows, wsRoutes: newWsRows });
 const resources = template.toJSON().Resources as Record<string, CfnResource>;
@@ -48,7 +48,7 @@ describe('new route-table rows need no extra wiring', () => {
   });
 
   it('grants each new row exactly its declared actions', () => {
-    for (const row of allRows) expect(actionsOf(statementsOf(stack, template, row)), row.name).toEqual(expectedActions(row.access));
+    for (const row of allRows) expect(actionsOf(statementsOf(stack, template, row)), row.name).toEqual(expectedActions(row.access, row.kind === 'queue'));
   });
 
   it('lets connection rows manage connections on this API\'s stage only, and tells them its callback URL', () => {

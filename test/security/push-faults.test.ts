@@ -7,11 +7,13 @@ import { LOCAL_STAGE } from '../../infra/local/ws-gateway.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 
 /**
- * PostToConnection failures (500, 410, never answering), injected by a proxy in front of the local gateway's
- * @connections endpoint. Expected: the sender is acked and the send finishes within the push timeout, the message
- * is in history exactly once, a 410 removes the connection record and the other failures keep it.
+ * PostToConnection failures (429, 500, 410, never answering), injected by a proxy in front of the local gateway's
+ * @connections endpoint. Expected: the sender is acked and the send finishes within the push budget, the message
+ * is in history exactly once, a 410 removes the connection record (and is never retried) and the other failures
+ * keep it; a push that fails once and then passes reaches the recipient through push()'s retry.
  */
 const PUSH_TIMEOUT_MS = 1000;
+const PUSH_ATTEMPT_TIMEOUT_MS = 400;
 
 let stack: LocalStack;
 let api: Api;
@@ -22,7 +24,7 @@ let conversationId: number;
 
 beforeAll(async () => {
   proxy = await startPushProxy();
-  stack = await startTestStack({ WS_CALLBACK_URL: proxy.url(LOCAL_STAGE), PUSH_TIMEOUT_MS: String(PUSH_TIMEOUT_MS) });
+  stack = await startTestStack({ WS_CALLBACK_URL: proxy.url(LOCAL_STAGE), PUSH_TIMEOUT_MS: String(PUSH_TIMEOUT_MS), PUSH_ATTEMPT_TIMEOUT_MS: String(PUSH_ATTEMPT_TIMEOUT_MS) });
   proxy.target(stack.wsUrl.replace(/^ws:/, 'http:'));
   api = new Api(stack.httpUrl);
   [alice, bob] = (await Promise.all([api.newUser('alice'), api.newUser('bob')])) as [TestUser, TestUser];
@@ -34,7 +36,7 @@ afterAll(async () => {
 });
 
 describe('PostToConnection failures', () => {
-  it.each([500, 410, 'hang'] as PushFault[])('a push to the recipient failing with %s never blocks or loses the send', async (fault) => {
+  it.each([429, 500, 410, 'hang'] as PushFault[])('a push to the recipient failing with %s never blocks or loses the send', async (fault) => {
     const { listConnections } = await import('../../shared/data/connections.ts');
     const [sender, recipient] = await Promise.all([WsClient.connect(stack.wsUrl, alice.token), WsClient.connect(stack.wsUrl, bob.token)]);
     const [recipientConnection] = (await listConnections([bob.id])).map((c) => c.connectionId);
@@ -55,6 +57,26 @@ describe('PostToConnection failures', () => {
     expect(history.body.messages.filter((m: { id: number }) => m.id === ack!.message.id)).toHaveLength(1);
     const stillListed = (await listConnections([bob.id])).some((c) => c.connectionId === recipientConnection);
     expect(stillListed).toBe(fault !== 410); // gone: the stale record is deleted; other failures keep a live connection
+    // A 410 is final; the others were tried again within the budget.
+    if (fault === 410) expect(proxy.posts.get(recipientConnection!)).toBe(1);
+    else expect(proxy.posts.get(recipientConnection!)).toBeGreaterThan(1);
+    proxy.posts.clear();
+    await Promise.all([sender.close(), recipient.close()]);
+  });
+
+  it.each([429, 500, 'hang'] as PushFault[])('a push failing once with %s is retried and reaches the recipient', async (fault) => {
+    const { listConnections } = await import('../../shared/data/connections.ts');
+    const [sender, recipient] = await Promise.all([WsClient.connect(stack.wsUrl, alice.token), WsClient.connect(stack.wsUrl, bob.token)]);
+    const [recipientConnection] = (await listConnections([bob.id])).map((c) => c.connectionId);
+    const failed = new Set<string>();
+    proxy.set((connectionId) => (connectionId === recipientConnection && !failed.has(connectionId) ? (failed.add(connectionId), fault) : undefined));
+    const content = `retried after ${fault}`;
+    sender.send({ action: 'sendMessage', conversationId, content, clientMessageId: `push-retry-${fault}` });
+    const [pushed] = await recipient.waitFor((f) => f.event === 'message' && f.message.content === content, { timeoutMs: PUSH_TIMEOUT_MS * 3 });
+    proxy.clear();
+    expect(proxy.posts.get(recipientConnection!)).toBe(2);
+    expect(recipient.received((f) => f.event === 'message' && f.message.id === pushed!.message.id)).toHaveLength(1); // the failed attempt never reached the gateway
+    proxy.posts.clear();
     await Promise.all([sender.close(), recipient.close()]);
   });
 });

@@ -47,8 +47,11 @@ export function actionsOf(statements: Statement[]): string[] {
   return [...new Set(statements.flatMap((statement) => [statement.Action].flat()))].sort();
 }
 
-/** What issue 5 promises each access level may do, written out independently of infra/cdk/permissions.ts. */
-export function expectedActions(access: Access): string[] {
+/**
+ * What issue 5 promises each access level may do, written out independently of infra/cdk/permissions.ts; a queue
+ * row's function also consumes its queue (what its SQS event source needs).
+ */
+export function expectedActions(access: Access, consumesQueue = false): string[] {
   const read = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query'];
   const write = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
   return [
@@ -56,5 +59,7 @@ export function expectedActions(access: Access): string[] {
     ...(access.table ? read : []), ...(access.table === 'readwrite' ? write : []),
     ...(access.bucket ? ['s3:GetObject'] : []), ...(access.bucket === 'readwrite' ? ['s3:DeleteObject', 's3:PutObject'] : []),
     ...(access.connections ? ['execute-api:ManageConnections'] : []),
+    ...(access.enqueue?.length ? ['sqs:SendMessage'] : []),
+    ...(consumesQueue ? ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:GetQueueUrl', 'sqs:ReceiveMessage'] : []),
   ].sort();
 }

@@ -4,20 +4,24 @@ import type { AddressInfo } from 'node:net';
 /**
  * A fault-injecting proxy in front of the local gateway's `@connections` endpoint: the handlers' WS_CALLBACK_URL
  * points here, and each PostToConnection either passes through or fails the way API Gateway can fail it:
- *   500    an internal error (the SDK retries it)
- *   410    GoneException (the connection is gone: its record should be deleted)
- *   hang   never answers (the push timeout has to end it)
+ *   429    LimitExceededException (the account's PostToConnection rate: push() retries it)
+ *   500    an internal error (push() retries it)
+ *   410    GoneException (the connection is gone: its record should be deleted, and it is never retried)
+ *   hang   never answers (the attempt's timeout has to end it)
+ * `posts` counts the PostToConnection calls each connection id received, faulted or not.
  */
-export type PushFault = 500 | 410 | 'hang';
+export type PushFault = 429 | 500 | 410 | 'hang';
 export type PushPlan = (connectionId: string) => PushFault | undefined;
 
-export async function startPushProxy(): Promise<{ url: (stage: string) => string; target: (origin: string) => void; set: (plan: PushPlan) => void; clear: () => void; injected: Record<string, number>; close: () => Promise<void> }> {
+export async function startPushProxy(): Promise<{ url: (stage: string) => string; target: (origin: string) => void; set: (plan: PushPlan) => void; clear: () => void; injected: Record<string, number>; posts: Map<string, number>; close: () => Promise<void> }> {
   let origin: string | undefined;
   let plan: PushPlan = () => undefined;
-  const injected: Record<string, number> = { 500: 0, 410: 0, hang: 0 };
+  const injected: Record<string, number> = { 429: 0, 500: 0, 410: 0, hang: 0 };
+  const posts = new Map<string, number>();
   const hanging = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
     const connectionId = decodeURIComponent(req.url?.split('/@connections/')[1]?.split('?')[0] ?? '');
+    if (req.method === 'POST') posts.set(connectionId, (posts.get(connectionId) ?? 0) + 1);
     const fault = req.method === 'POST' ? plan(connectionId) : undefined;
     if (fault !== undefined) injected[String(fault)]!++;
     if (fault === 'hang') {
@@ -25,11 +29,11 @@ export async function startPushProxy(): Promise<{ url: (stage: string) => string
       req.resume();
       return;
     }
-    if (fault === 500 || fault === 410) {
+    if (fault !== undefined) {
       req.resume();
-      const type = fault === 410 ? 'GoneException' : 'InternalServerErrorException';
+      const type = { 429: 'LimitExceededException', 500: 'InternalServerErrorException', 410: 'GoneException' }[fault];
       res.writeHead(fault, { 'content-type': 'application/json', 'x-amzn-errortype': type });
-      res.end(JSON.stringify({ message: fault === 410 ? null : 'Internal server error' }));
+      res.end(JSON.stringify({ message: { 429: 'Rate exceeded', 500: 'Internal server error', 410: null }[fault] }));
       return;
     }
     forward(req, res, origin);
@@ -42,6 +46,7 @@ export async function startPushProxy(): Promise<{ url: (stage: string) => string
     set: (next) => void (plan = next),
     clear: () => void (plan = () => undefined),
     injected,
+    posts,
     close: async () => {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

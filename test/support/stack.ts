@@ -8,7 +8,7 @@ export const TEST_JWT_SECRET = 'test-secret-' + randomBytes(16).toString('hex');
  * Every test registers and logs in from 127.0.0.1 and sends as fast as it can: the per-IP and per-user limits are
  * lifted unless a test sets its own (test/security/limits.test.ts does).
  */
-const GENEROUS_LIMITS = {
+export const GENEROUS_LIMITS = {
   LIMIT_REGISTER_MAX: '1000000',
   LIMIT_MESSAGE_SEND_MAX: '1000000',
   LIMIT_LOGIN_FAILURES_PER_IP_MAX: '1000000',
@@ -17,6 +17,7 @@ const GENEROUS_LIMITS = {
   LIMIT_WS_CONNECT_MAX: '1000000',
   LIMIT_CONNECTIONS_PER_USER: '1000000',
   LIMIT_GROUP_CREATE_MAX: '1000000',
+  LIMIT_CONVERSATION_SEND_MAX: '1000000',
 };
 
 /** A test stack's options: its own table in the run's DynamoDB Local, the test signing secret, generous limits. */
