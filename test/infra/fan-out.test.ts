@@ -7,8 +7,8 @@ const { stack, template } = synthChatStack();
 const resources = template.toJSON().Resources as Record<string, CfnResource>;
 const ofType = (type: string) => Object.entries(resources).filter(([, resource]) => resource.Type === type);
 const row = QUEUES.fanOut;
-const queueId = logicalIdOf(stack, stack.node.findChild(`${row.name}Queue`) as never);
-const deadLetterId = logicalIdOf(stack, stack.node.findChild(`${row.name}DeadLetterQueue`) as never);
+const queueId = logicalIdOf(stack, stack.backend.node.findChild(`${row.name}Queue`) as never);
+const deadLetterId = logicalIdOf(stack, stack.backend.node.findChild(`${row.name}DeadLetterQueue`) as never);
 const fanOutFunctionId = logicalIdOf(stack, functionOf(stack, row));
 
 describe('the fan-out queue, from its route-table row', () => {

@@ -145,6 +145,8 @@ describe(`hot group: ${MEMBERS} online members × ${MESSAGES} messages at once`,
     expect({ unanswered, late, errorsWithoutRetryAfter, missing, ackedNotStoredOnce, storedNotAcked }).toEqual({ unanswered: 0, late: 0, errorsWithoutRetryAfter: 0, missing: 0, ackedNotStoredOnce: 0, storedNotAcked: 0 });
     expect(Object.keys(errors).filter((code) => code !== 'RATE_LIMITED' && code !== 'SERVICE_UNAVAILABLE')).toEqual([]);
     expect(acked.size).toBe(frames.size);
-    // (The delivery branch's seq: assert here that history's seqs are 1..history.length.)
+    // Every stored message of the conversation holds its own seq, with no gap and no duplicate.
+    const seqs = history.map((m) => m.seq as number);
+    expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
   });
 });

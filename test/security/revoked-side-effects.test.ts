@@ -35,7 +35,7 @@ beforeAll(async () => {
 });
 afterAll(() => stack?.stop());
 
-const examples = () => ({ content: 'probe', oldPassword: owner.password, newPassword: owner.password, contentType: 'image/png', size: 1024 });
+const examples = () => ({ content: 'probe', oldPassword: owner.password, newPassword: owner.password, contentType: 'image/png', size: 1024, userIds: [peer.id], admin: true, groupInvites: 'anyone' });
 
 /** Every way a route can be called validly: its JSON request, and the multipart form where the row accepts one. */
 function requests(route: HttpRoute, token: string): Array<() => Promise<{ status: number; body: any }>> {
