@@ -33,7 +33,7 @@ const state = {
   olderCursor: null,
   readUpTo: new Map(), // other member id → the seq they read up to, in the open conversation
   seqs: new Set(), // the open conversation's seqs this tab holds
-  throughSeq: 0, // every seq up to this one is held, or known to be absent (hidden from this user)
+  throughSeq: null, // every seq up to this one is held, or known to be absent; null until the newest page is in
   gapTimer: null,
   localImages: new Map(), // object key → local preview URL of images this tab sent
   pendingImage: null,
@@ -182,7 +182,7 @@ async function loadConversations() {
   await learnNames(state.conversations.flatMap((c) => c.members));
   renderConversations();
   const open = state.conversations.find((c) => c.id === state.current);
-  if (open && open.last_seq > state.throughSeq) scheduleGapFetch(); // a message whose push never came
+  if (open && state.throughSeq !== null && open.last_seq > state.throughSeq) scheduleGapFetch(); // a message whose push never came
 }
 
 /** Nicknames for ids not seen yet (one profile call each, in parallel; cached for the session). */
@@ -211,7 +211,7 @@ async function openConversation(id) {
   state.readUpTo.clear();
   state.olderCursor = null;
   state.seqs.clear();
-  state.throughSeq = 0;
+  state.throughSeq = null; // a catch-up racing the first page would fetch the whole conversation
   $('typing').textContent = '';
   const conversation = state.conversations.find((c) => c.id === id);
   $('chat-title').textContent = conversation ? titleOf(conversation) : `#${id}`;
@@ -249,7 +249,7 @@ $('messages').addEventListener('scroll', () => {
 /** After a reconnect (or on each poll without a live link): what arrived meanwhile. */
 async function catchUp() {
   await loadConversations();
-  if (state.current) await fetchAfter(state.current, state.throughSeq);
+  if (state.current && state.throughSeq !== null) await fetchAfter(state.current, state.throughSeq);
 }
 
 /**
@@ -263,7 +263,7 @@ function scheduleGapFetch() {
   const id = state.current;
   state.gapTimer = setTimeout(() => {
     state.gapTimer = null;
-    if (state.current === id) fetchAfter(id, state.throughSeq).catch((error) => showError('app-error', error));
+    if (state.current === id && state.throughSeq !== null) fetchAfter(id, state.throughSeq).catch((error) => showError('app-error', error));
   }, GAP_WAIT_MS);
 }
 
@@ -291,6 +291,7 @@ function addMessages(messages) {
     state.messages.set(m.id, m);
     state.seqs.add(m.seq);
   }
+  if (state.throughSeq === null) return; // the newest page, on its way, sets it
   while (state.seqs.has(state.throughSeq + 1)) state.throughSeq++;
   if ((newestStoredSeq() ?? 0) > state.throughSeq) scheduleGapFetch();
 }
