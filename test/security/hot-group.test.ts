@@ -20,7 +20,7 @@ const LIMIT = { max: 30, windowSeconds: 10 };
 /** How long the burst may take in all: the windows the limit spreads it over, with room for the resends' jitter. */
 const BURST_MS = (Math.ceil((MEMBERS * MESSAGES) / LIMIT.max) * LIMIT.windowSeconds * 1.5 + 30) * 1000;
 
-type Message = { id: number; sender_id: number; clientMessageId?: string };
+type Message = { id: number; seq: number; sender_id: number; clientMessageId?: string };
 
 let stack: StackProcess;
 let api: Api;
@@ -146,7 +146,7 @@ describe(`hot group: ${MEMBERS} online members × ${MESSAGES} messages at once`,
     expect(Object.keys(errors).filter((code) => code !== 'RATE_LIMITED' && code !== 'SERVICE_UNAVAILABLE')).toEqual([]);
     expect(acked.size).toBe(frames.size);
     // Every stored message of the conversation holds its own seq, with no gap and no duplicate.
-    const seqs = history.map((m) => m.seq as number);
+    const seqs = history.map((m) => m.seq);
     expect(seqs).toEqual(seqs.map((_, i) => seqs[0]! + i));
   });
 });
