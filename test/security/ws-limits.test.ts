@@ -52,19 +52,24 @@ const expectRateLimitedFrame = (frame: any) => {
 };
 
 describe('typing and markRead floods', () => {
-  it(`300 typing frames reach the other member ${TYPING_MAX} times; the rest are answered RATE_LIMITED with retryAfter`, async () => {
+  it(`300 typing frames: ${TYPING_MAX} served, each pushed to the other member; the rest are answered RATE_LIMITED with retryAfter`, async () => {
     const [flooder, member] = await Promise.all([api.newUser('flooder'), api.newUser('member')]);
     const conversationId = await api.conversation(flooder.token, member.id);
     const [flooderWs, memberWs] = await Promise.all([WsClient.connect(stack.wsUrl, flooder.token), WsClient.connect(stack.wsUrl, member.token)]);
     const handled = routeHandled(stack, 'typing', 300);
     for (let i = 0; i < 300; i++) flooderWs.send({ action: 'typing', conversationId });
-    await handled;
+    const statuses = await handled;
+    expect(statuses.filter((status) => status === 200)).toHaveLength(TYPING_MAX);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(300 - TYPING_MAX);
     const refusals = await flooderWs.waitFor(isEvent('error'), { count: 300 - TYPING_MAX });
     refusals.forEach(expectRateLimitedFrame);
     await new Promise((resolve) => setTimeout(resolve, 200));
     figures.typingSent += 300;
     figures.typingFannedOut += memberWs.received(isEvent('typing')).length;
-    expect(memberWs.received(isEvent('typing'))).toHaveLength(TYPING_MAX);
+    // One push per served frame. A push attempt that times out on a loaded machine is retried and can arrive twice
+    // (README, "Limits": push), so the member sees at most twice as many.
+    expect(memberWs.received(isEvent('typing')).length).toBeGreaterThanOrEqual(TYPING_MAX);
+    expect(memberWs.received(isEvent('typing')).length).toBeLessThanOrEqual(2 * TYPING_MAX);
     // The member's own actions are not refused because of someone else's flood.
     memberWs.send({ action: 'typing', conversationId });
     expect((await flooderWs.waitFor((frame) => frame.event === 'typing' && frame.userId === member.id))).toHaveLength(1);
@@ -79,12 +84,14 @@ describe('typing and markRead floods', () => {
     const [readerWs, senderWs] = await Promise.all([WsClient.connect(stack.wsUrl, reader.token), WsClient.connect(stack.wsUrl, sender.token)]);
     const handled = routeHandled(stack, 'markRead', 100);
     for (let i = 0; i < 100; i++) readerWs.send({ action: 'markRead', conversationId, messageId: messageIds[i % messageIds.length] });
-    await handled;
-    const refusals = readerWs.received(isEvent('error'));
-    refusals.forEach(expectRateLimitedFrame);
+    const statuses = await handled;
     figures.markReadSent += 100;
-    figures.markReadServed += 100 - refusals.length;
-    expect(refusals).toHaveLength(100 - MARK_READ_MAX);
+    figures.markReadServed += statuses.filter((status) => status === 200).length;
+    expect(statuses.filter((status) => status === 200)).toHaveLength(MARK_READ_MAX);
+    expect(statuses.filter((status) => status === 429)).toHaveLength(100 - MARK_READ_MAX);
+    // The answers were pushed before the handlers returned; on a loaded machine they may still be on the wire.
+    const refusals = await readerWs.waitFor(isEvent('error'), { count: 100 - MARK_READ_MAX });
+    refusals.forEach(expectRateLimitedFrame);
     await new Promise((resolve) => setTimeout(resolve, 200));
     expect(senderWs.received(isEvent('read')).length).toBeLessThanOrEqual(MARK_READ_MAX);
     await Promise.all([readerWs.close(), senderWs.close()]);
@@ -120,12 +127,14 @@ describe('every WebSocket action has a per-user limit', () => {
     const sent = 3 * flood!.max;
     const handled = routeHandled(stack, routeKey, sent);
     for (let i = 0; i < sent; i++) flooderWs.send(flood!.frame({ conversationId, messageIds }, i));
-    await handled;
-    const refused = flooderWs.received((frame) => frame.event === 'error' && frame.code === 'RATE_LIMITED');
+    const statuses = await handled;
+    // The handler refused exactly what went over the limit (the $default row answers 400 to what it serves).
+    expect(statuses.filter((status) => status === 429)).toHaveLength(sent - flood!.max);
+    expect(statuses.filter((status) => status !== 429)).toEqual(Array(flood!.max).fill(routeKey === '$default' ? 400 : 200));
+    const refused = await flooderWs.waitFor((frame) => frame.event === 'error' && frame.code === 'RATE_LIMITED', { count: sent - flood!.max });
     refused.forEach(expectRateLimitedFrame);
-    expect(refused).toHaveLength(sent - flood!.max);
-    // What was not refused was served as usual (pongs, acks, validation errors), and nothing else came back.
-    expect(flooderWs.received(flood!.served).length).toBe(routeKey === 'markRead' || routeKey === 'typing' ? 0 : flood!.max);
+    // What was not refused was answered as usual (pongs, acks, validation errors), and nothing else came back.
+    if (routeKey !== 'markRead' && routeKey !== 'typing') await flooderWs.waitFor(flood!.served, { count: flood!.max });
     expect(flooderWs.received((frame) => frame.event === 'error' && frame.code !== 'RATE_LIMITED' && !flood!.served(frame))).toEqual([]);
     expect(flooderWs.socket.readyState).toBe(flooderWs.socket.OPEN);
     await flooderWs.close();
@@ -138,8 +147,8 @@ describe('every WebSocket action has a per-user limit', () => {
     const handled = Promise.all([routeHandled(stack, 'ping', PING_MAX + 1), routeHandled(stack, '$default', UNKNOWN_FRAME_MAX + 1)]);
     for (let i = 0; i <= PING_MAX; i++) flooderWs.send({ action: 'ping' });
     for (let i = 0; i <= UNKNOWN_FRAME_MAX; i++) flooderWs.send('junk');
-    await handled;
-    expect(flooderWs.received((frame) => frame.code === 'RATE_LIMITED')).toHaveLength(2);
+    const [pings, junk] = await handled;
+    expect([pings.filter((status) => status === 429), junk.filter((status) => status === 429)]).toEqual([[429], [429]]);
     flooderWs.send({ action: 'typing', conversationId });
     expect(await peerWs.waitFor(isEvent('typing'))).toHaveLength(1);
     await Promise.all([flooderWs.close(), peerWs.close()]);
