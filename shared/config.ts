@@ -80,6 +80,13 @@ function loadConfig() {
       typing: limit('typing', 'LIMIT_TYPING', 20, 10),
       /** `markRead` frames per user: one per message read is plenty; each costs reads and a push to every member. */
       markRead: limit('markRead', 'LIMIT_MARK_READ', 60, 10),
+      /**
+       * `ping` frames per user (all connections): a keep-alive every 30 s on each of 10 connections is 20 a minute.
+       * Each one is a Lambda invocation and an answer (the pong, or over the limit the RATE_LIMITED frame).
+       */
+      ping: limit('ping', 'LIMIT_PING', 30, 60),
+      /** Frames no route matches (unknown action, not JSON): a working client sends none; each is answered. */
+      unknownFrame: limit('unknownFrame', 'LIMIT_UNKNOWN_FRAME', 10, 60),
       /** WebSocket connections opened per user: reconnect storms and cap-eviction churn stop here. */
       wsConnect: limit('wsConnect', 'LIMIT_WS_CONNECT', 30, 60),
       /** Live WebSocket connections per user; the oldest is closed when a new one goes over (README, "Limits"). */

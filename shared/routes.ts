@@ -140,7 +140,8 @@ export function pathPattern(path: string): { pattern: RegExp; names: string[] } 
 }
 
 const ws = <R extends Omit<WsRoute, 'kind'>>(row: R) => ({ kind: 'ws' as const, ...row });
-const pushes = { table: 'read', connections: true } as const;
+/** A frame answered to its own connection only, within a per-user limit counted in the table. */
+const answersWithinLimit = { table: 'readwrite', connections: true } as const;
 
 export const WS = {
   connect: ws({
@@ -148,11 +149,11 @@ export const WS = {
     authorizer: { name: 'wsAuthorizer', entry: 'functions/ws-authorize.ts', identitySource: 'route.request.querystring.token', access: { table: 'read' } },
   }),
   disconnect: ws({ name: 'wsDisconnect', routeKey: '$disconnect', entry: 'functions/ws-disconnect.ts', access: { table: 'readwrite' }, summary: '断开连接（删除连接记录）' }),
-  fallback: ws({ name: 'wsDefault', routeKey: '$default', entry: 'functions/ws-default.ts', access: pushes, summary: '未知 action：回复错误帧' }),
+  fallback: ws({ name: 'wsDefault', routeKey: '$default', entry: 'functions/ws-default.ts', access: answersWithinLimit, summary: '未知 action：回复错误帧（每用户限频）' }),
   sendMessage: ws({ name: 'wsSendMessage', routeKey: 'sendMessage', entry: 'functions/ws-send-message.ts', access: { table: 'readwrite', bucket: 'read', connections: true, enqueue: fanOutSender }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
   markRead: ws({ name: 'wsMarkRead', routeKey: 'markRead', entry: 'functions/ws-mark-read.ts', access: { table: 'readwrite', connections: true }, summary: '标记已读（每用户限频）', request: { body: schemas.markReadBody } }),
   typing: ws({ name: 'wsTyping', routeKey: 'typing', entry: 'functions/ws-typing.ts', access: { table: 'readwrite', connections: true }, summary: '正在输入（每用户限频）', request: { body: schemas.typingBody } }),
-  ping: ws({ name: 'wsPing', routeKey: 'ping', entry: 'functions/ws-ping.ts', access: pushes, summary: '心跳' }),
+  ping: ws({ name: 'wsPing', routeKey: 'ping', entry: 'functions/ws-ping.ts', access: answersWithinLimit, summary: '心跳（每用户限频）' }),
 };
 
 export const wsRoutes: WsRoute[] = Object.values(WS);

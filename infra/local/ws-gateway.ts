@@ -43,7 +43,7 @@ type Connection = {
 /** A connection before the upgrade completes (what the authorizer and $connect see). */
 type PendingConnection = Pick<Connection, 'id' | 'connectedAt' | 'sourceIp' | 'userAgent' | 'authorizer'>;
 
-/** What tests can do that clients cannot. Events: 'push' (connectionId) per @connections POST, 'handled' (routeKey, connectionId) after each route invocation. */
+/** What tests can do that clients cannot. Events: 'push' (connectionId) per @connections POST, 'handled' (routeKey, connectionId, the handler's result or undefined if it threw) after each route invocation. */
 export type WsGatewayControls = EventEmitter & {
   /** Live connection ids, optionally only those of one user (by the authorizer's principalId). */
   connectionIds(userId?: number): string[];
@@ -119,10 +119,11 @@ export async function startWsGateway(options: { port: number; host?: string; sta
   async function run(routeKey: string, event: unknown, connectionId: string): Promise<unknown> {
     const route = handlers.routes.get(routeKey);
     if (!route) return { statusCode: 200 };
+    let result: unknown;
     try {
-      return await invoke(route.handler, route.row.name, event, INTEGRATION_TIMEOUT_MS);
+      return (result = await invoke(route.handler, route.row.name, event, INTEGRATION_TIMEOUT_MS));
     } finally {
-      controls.emit('handled', routeKey, connectionId);
+      controls.emit('handled', routeKey, connectionId, result);
     }
   }
 

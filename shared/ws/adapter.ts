@@ -6,6 +6,8 @@ import { checkTokenVersion } from '../auth/sessions.ts';
 import { parseJson, validate } from '../http/adapter.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 import { disconnect, push } from './push.ts';
+import { consume } from '../domain/limits.ts';
+import type { LimitPolicy } from '../config.ts';
 
 /** What the $connect authorizer hands API Gateway, which passes it on in every later event of the connection. */
 export type AuthorizerContext = { principalId?: string; userId?: number | string; tokenVersion?: number | string };
@@ -54,7 +56,7 @@ export function wsAuthorizer() {
  * token generation it was opened with is revoked: then it is closed after the error frame). On $connect
  * a non-2xx status refuses the connection.
  */
-export function wsRoute<B extends Schema | undefined = undefined>(route: { routeKey: string; request?: { body?: B } }, run: (input: WsInput<B>) => Promise<void>) {
+export function wsRoute<B extends Schema | undefined = undefined>(route: { routeKey: string; request?: { body?: B } }, run: (input: WsInput<B>) => Promise<void>, options: WsRouteOptions = {}) {
   return (event: WsEvent, context?: Context): Promise<WsResult> =>
     observeInvocation(context, { route: route.routeKey, requestId: event.requestContext.requestId }, async () => {
       const started = Date.now();
@@ -77,6 +79,9 @@ export function wsRoute<B extends Schema | undefined = undefined>(route: { route
           })(),
         ]);
         if (check.status === 'rejected') throw check.reason;
+        // After the token check (a revoked connection leaves no count) and before a parse error is answered, so
+        // frames that are not even JSON are limited too.
+        if (options.limit) await consume(options.limit, String(userId));
         if (parsed.status === 'rejected') throw parsed.reason;
         await run({ userId, caller: claims, connectionId, body: parsed.value, event });
         logger.info('ws request', { route: route.routeKey, userId, connectionId, latencyMs: Date.now() - started, requestId: event.requestContext.requestId });
@@ -99,6 +104,12 @@ export function wsRoute<B extends Schema | undefined = undefined>(route: { route
       }
     });
 }
+
+/**
+ * `limit`: a per-user limit of the route as a whole, for routes whose every frame (well-formed or not) is counted
+ * the same (ping, $default); routes with domain work count their limit there (typing, markRead, sendMessage).
+ */
+export type WsRouteOptions = { limit?: LimitPolicy };
 
 /**
  * The user the $connect authorizer let in and their token generation; API Gateway repeats its context (values as

@@ -16,8 +16,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = join(ROOT, 'bench-results');
 
 const SIZES = quick
-  ? { floorIterations: 30, deliveryMembers: [2, 10, 100], deliveryIterations: 10, burst: 5, dynamoIterations: 50, conversations: 20, contacts: 20, historyMessages: 1_000, httpSeconds: 1, samples: 10, sendMembers: [2, 10, 100], historySizes: [200, 1_000, 2_000], getlistSizes: [5, 20], coldRuns: 1, durationRuns: 10, only: { http: ['POST /user/login', 'POST /message/send (1:1)'], coldStarts: ['userLogin', 'messageSend', 'wsSendMessage', 'wsAuthorizer'] } as Subset }
-  : { floorIterations: 200, deliveryMembers: [2, 10, 100, 500, 2_000], deliveryIterations: 50, burst: 20, dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], coldRuns: 5, durationRuns: 50, only: undefined as Subset };
+  ? { floorIterations: 30, deliveryMembers: [2, 10, 100], deliveryIterations: 10, burst: 5, dynamoIterations: 50, conversations: 20, contacts: 20, historyMessages: 1_000, httpSeconds: 1, samples: 10, sendMembers: [2, 10, 100], historySizes: [200, 1_000, 2_000], getlistSizes: [5, 20], coldRuns: 1, durationRuns: 10, frames: { typingMembers: 10, typingFrames: 100, markReadLengths: [100, 1_000], markReadFrames: 5 }, only: { http: ['POST /user/login', 'POST /message/send (1:1)'], coldStarts: ['userLogin', 'messageSend', 'wsSendMessage', 'wsAuthorizer'] } as Subset }
+  : { floorIterations: 200, deliveryMembers: [2, 10, 100, 500, 2_000], deliveryIterations: 50, burst: 20, dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], coldRuns: 5, durationRuns: 50, frames: { typingMembers: 30, typingFrames: 300, markReadLengths: [100, 1_000, 10_000], markReadFrames: 10 }, only: undefined as Subset };
 
 /** The handlers' settings for the run: limits raised so the bench measures speed, not throttling; logs at WARN. */
 const HANDLER_ENV = {

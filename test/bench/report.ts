@@ -3,6 +3,7 @@ import type { DynamoFloor, RelayFloor } from './floor.ts';
 import type { Sections } from './sections.ts';
 import { PRICES } from './cost.ts';
 import { fmt, type Summary } from './stats.ts';
+import { renderFrameCosts } from './frames.ts';
 
 export type BenchResults = {
   mode: 'quick' | 'full';
@@ -99,6 +100,8 @@ export function renderReport(r: BenchResults): string {
   out.push(table(['messages', 'newest p50', 'newest p99', 'deep p50', 'deep p99'], r.scale.history.map((p) => [p.messages, fmt(p.first.p50), fmt(p.first.p99), fmt(p.deep.p50), fmt(p.deep.p99)])));
   out.push('getlist as the user\'s conversations grow:');
   out.push(table(['conversations', 'p50 ms', 'p95 ms', 'p99 ms'], r.scale.getlist.map((p) => [p.conversations, ...summaryCells(p)])));
+
+  out.push(...renderFrameCosts(r.frames));
 
   out.push('## Goals');
   const history = r.scale.history;

@@ -15,6 +15,7 @@ import { describeHttp, loadTest, type HttpResult } from './http.ts';
 import { getlistScale, historyScale, sendScale, type GetlistScalePoint, type HistoryScalePoint, type SendScalePoint } from './scale.ts';
 import { measureColdStarts, type ColdStart, type ColdStartCase } from './coldstart.ts';
 import { summarize, timeEach, type Summary } from './stats.ts';
+import { measureFrameCosts, type FrameCosts } from './frames.ts';
 import type { Log, Sizes } from './main.ts';
 
 /** Everything measured against the running stack (the floor is measured before, without it). */
@@ -30,6 +31,7 @@ export type Sections = {
   /** One text send with a clientMessageId (nobody online) at each group size: what the send path itself costs. */
   sendCost: Array<{ members: number } & Cost>;
   coldStarts: ColdStart[];
+  frames: FrameCosts;
 };
 
 export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmpDir: string): Promise<Sections> {
@@ -49,6 +51,8 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   const capacity = await measureCapacity(meter, api, samples);
   log(`send cost at ${SEND_COST_MEMBERS.join(', ')} members`);
   const sendCost = await measureSendCost(meter, api, world);
+
+  const frames = await measureFrameCosts(stack, meter, sizes.frames, log);
 
   log(`live delivery over WebSocket to ${sizes.deliveryMembers.join(', ')} online members`);
   const delivery: DeliveryPoint[] = [];
@@ -94,7 +98,7 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   const coldCases = coldStartCases(samples, world).filter((c) => !sizes.only || sizes.only.coldStarts.includes(c.name));
   const coldStarts = await measureColdStarts(coldCases, `${tmpDir}/bundles`, sizes.coldRuns);
 
-  return { fixtures, capacity, sendCost, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts };
+  return { fixtures, capacity, sendCost, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts, frames };
 }
 
 /**

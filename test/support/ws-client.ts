@@ -97,14 +97,19 @@ export async function refusedStatus(url: string, token?: string): Promise<number
 }
 
 
-/** Resolves when the local WebSocket gateway has finished invoking a route (all its pushes are done by then). */
-export function routeHandled(stack: LocalStack, routeKey: string, times = 1): Promise<void> {
+/**
+ * Resolves when the local WebSocket gateway has finished invoking a route `times` times (all their pushes are done
+ * by then), with the status each invocation answered (undefined if the handler threw).
+ */
+export function routeHandled(stack: LocalStack, routeKey: string, times = 1): Promise<Array<number | undefined>> {
   return new Promise((resolve) => {
-    let left = times;
-    const listener = (key: string) => {
-      if (key !== routeKey || --left > 0) return;
+    const statuses: Array<number | undefined> = [];
+    const listener = (key: string, _connectionId: string, result?: { statusCode?: number }) => {
+      if (key !== routeKey) return;
+      statuses.push(result?.statusCode);
+      if (statuses.length < times) return;
       stack.ws.off('handled', listener);
-      resolve();
+      resolve(statuses);
     };
     stack.ws.on('handled', listener);
   });
