@@ -8,7 +8,7 @@ import type { TestUser } from '../support/client.ts';
 import { fill, requestFor } from '../support/route-requests.ts';
 import { makePng } from '../support/images.ts';
 import { authorizerBlock, authorizerEvent, connectEvent, disconnectEvent, httpEvent, messageEvent, shapeOf, sqsEvent, type HttpRequest } from '../support/aws-events.ts';
-import { HTTP, HTTP_DEFAULT, QUEUES, WS, httpRoutes, routes, wsRoutes, type HttpRoute, type Route, type WsRoute } from '../../shared/routes.ts';
+import { HTTP, HTTP_DEFAULT, QUEUES, WS, httpRoutes, pathPattern, routes, wsRoutes, type HttpRoute, type Route, type WsRoute } from '../../shared/routes.ts';
 import { invocations, lambdaContext, loadHandler, type Invocation, type LambdaHandler } from '../../infra/local/lambda.ts';
 
 /**
@@ -106,8 +106,8 @@ function eventFor(file: string, call: Call, row: HttpRoute | typeof HTTP_DEFAULT
   const [rawPath, rawQueryString = ''] = call.path.split('?') as [string, string?];
   const request: HttpRequest = { method: call.method, rawPath, rawQueryString, headers: call.headers, routeKey: row.kind === 'http' ? `${row.method} ${row.path}` : row.routeKey };
   if (row.kind === 'http') {
-    const match = rawPath.match(new RegExp(`^${row.path.replace(/\{\w+\}/g, '([^/]+)')}$`))!;
-    const names = [...row.path.matchAll(/\{(\w+)\}/g)].map((m) => m[1]!);
+    const { pattern, names } = pathPattern(row.path);
+    const match = pattern.exec(rawPath)!;
     request.pathParameters = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
   }
   if (Buffer.isBuffer(call.body)) Object.assign(request, { body: call.body.toString('base64'), isBase64Encoded: true });
