@@ -7,7 +7,7 @@ import { WsClient, refusedStatus, routeHandled, type Frame } from '../support/ws
 import type { TestUser } from '../support/client.ts';
 import { fill, requestFor } from '../support/route-requests.ts';
 import { makePng } from '../support/images.ts';
-import { authorizerBlock, authorizerEvent, connectEvent, disconnectEvent, httpEvent, messageEvent, shapeOf, sqsEvent, type HttpRequest } from '../support/aws-events.ts';
+import { SAMPLES, authorizerBlock, authorizerEvent, connectEvent, disconnectEvent, httpEvent, messageEvent, sample, shapeOf, sqsEvent, type HttpRequest } from '../support/aws-events.ts';
 import { HTTP, HTTP_DEFAULT, QUEUES, WS, httpRoutes, pathPattern, routes, wsRoutes, type HttpRoute, type Route, type WsRoute } from '../../shared/routes.ts';
 import { invocations, lambdaContext, loadHandler, type Invocation, type LambdaHandler } from '../../infra/local/lambda.ts';
 
@@ -41,7 +41,7 @@ async function newWorld(): Promise<World> {
  * next one. Enough for every case below; one too many asked for fails loudly.
  */
 const readOnly = httpRoutes.filter((row) => row.method === 'GET');
-const WORLDS_NEEDED = 2 * (httpRoutes.length + 2) - readOnly.length + 5;
+const WORLDS_NEEDED = 2 * (httpRoutes.length + 2) - readOnly.length + 1 + 6;
 let made: Array<Promise<World>> = [];
 beforeAll(() => {
   invitee = ctx.api.newUser('invitee');
@@ -110,8 +110,9 @@ function eventFor(file: string, call: Call, row: HttpRoute | typeof HTTP_DEFAULT
     const match = pattern.exec(rawPath)!;
     request.pathParameters = Object.fromEntries(names.map((name, i) => [name, decodeURIComponent(match[i + 1]!)]));
   }
-  if (Buffer.isBuffer(call.body)) Object.assign(request, { body: call.body.toString('base64'), isBase64Encoded: true });
-  else if (call.body !== undefined) request.body = call.body;
+  // A binary body always arrives base64-encoded; a text body as the sample has it (the SAM one encodes it too).
+  const encode = Buffer.isBuffer(call.body) || sample(file).isBase64Encoded === true;
+  if (call.body !== undefined) Object.assign(request, { body: encode ? Buffer.from(call.body).toString('base64') : String(call.body), isBase64Encoded: encode });
   return httpEvent(file, request);
 }
 
@@ -122,8 +123,9 @@ const sampleFor = (method: string) => (method === 'POST' ? 'http-api-v2/post-no-
  * `make` builds the call for a world: one world per path, as the call may change it; a GET changes nothing, so both
  * paths share one. A fixed call needs no world.
  */
-async function compareHttp(row: HttpRoute | typeof HTTP_DEFAULT, make: ((w: World) => Call | Promise<Call>) | Call, file?: string): Promise<void> {
+async function compareHttp(row: HttpRoute | typeof HTTP_DEFAULT, make: ((w: World) => Call | Promise<Call>) | Call, file?: string, pair?: readonly [World, World]): Promise<void> {
   const worlds = async () => {
+    if (pair) return pair;
     const a = await world();
     return [a, row.kind === 'http' && readOnly.includes(row) ? a : await world()] as const;
   };
@@ -155,6 +157,18 @@ describe('HTTP routes answer an AWS payload-2.0 event as they answer through the
 
   it('userRegister: a body that is not JSON gets the same 400 envelope', async () => {
     await compareHttp(HTTP.userRegister, { method: 'POST', path: '/user/register', headers: { 'content-type': 'application/json' }, body: '{"username": ' });
+  });
+
+  describe('every HTTP sample, not only the two real captures (cookies, stage variables, JWT, IAM and Lambda authorizer blocks, a base64 body)', () => {
+    let shared: World;
+    beforeAll(async () => {
+      shared = await world();
+    });
+    it.each(SAMPLES.http)('%s', async (file) => {
+      // One world for both paths: a profile read changes nothing, and every send answers alike.
+      await compareHttp(HTTP.userProfileById, (w) => callFor(HTTP.userProfileById, w), file, [shared, shared]);
+      await compareHttp(HTTP.messageSend, (w) => callFor(HTTP.messageSend, w), file, [shared, shared]);
+    });
   });
 
   it.each([['GET', '/nope'], ['GET', '/user/profile/'], ['DELETE', '/user/register']])('$default row: %s %s', async (method, path) => {
@@ -245,6 +259,33 @@ describe('WebSocket routes answer AWS events as they answer through the local ga
     expect(shapeOf(result)).toEqual(shapeOf(gatewayResult));
     expect(frameShapes(directFrames)).toEqual(frameShapes(gatewayFrames));
     covered.add(row.name);
+  });
+
+  it('every WebSocket sample: each authorizer input, CONNECT, MESSAGE and DISCONNECT sample answers as the gateway did', async () => {
+    const { listConnections } = await import('../../shared/data/connections.ts');
+    const pinged = messageRoutes.find((row) => row.routeKey === 'ping')!;
+    const [gatewayPing] = await Promise.all([nextInvocation(pinged.name), a.socket.request({ action: 'ping' }, (f) => f.event === 'pong')]);
+    const disconnect = nextInvocation(WS.disconnect.name);
+    await (await connected(await world())).socket.close();
+    const gatewayDisconnect = await disconnect;
+    for (const file of SAMPLES.authorizer) {
+      const policy = await invokeDirect(WS.connect.authorizer, authorizerEvent(b.w.owner.token, newConnectionId(), file));
+      expect(shapeOf(policy), file).toEqual(shapeOf(gatewayConnect.authorizer.result));
+    }
+    const authorizer = await authorizerFor(b.w.owner.token, b.connectionId);
+    for (const file of SAMPLES.message) {
+      const frames = await framesDuring(b.socket, async () => {
+        expect(await invokeDirect(pinged, messageEvent('ping', b.connectionId, JSON.stringify({ action: 'ping' }), authorizer, file)), file).toEqual(gatewayPing.result);
+      });
+      expect(frames.map((f) => f.event), file).toEqual(['pong']);
+    }
+    for (const [i, file] of SAMPLES.disconnect.entries()) {
+      const connectionId = newConnectionId();
+      const connect = SAMPLES.connect[i % SAMPLES.connect.length]!;
+      expect(await invokeDirect(WS.connect, connectEvent(b.w.owner.token, connectionId, authorizer, connect)), connect).toEqual(gatewayConnect.connect.result);
+      expect(await invokeDirect(WS.disconnect, disconnectEvent(connectionId, authorizer, file)), file).toEqual(gatewayDisconnect.result);
+      expect((await listConnections([b.w.owner.id])).map((c) => c.connectionId)).not.toContain(connectionId);
+    }
   });
 
   it('$disconnect: the same answer, and the connection record is gone', async () => {

@@ -149,32 +149,32 @@ export function authorizerBlock(result: APIGatewayAuthorizerResult, integrationL
 }
 
 /** The $connect REQUEST authorizer's input (the AWS docs' example), for a `?token=` connection. */
-export function authorizerEvent(token: string, connectionId: string): any {
-  const event = sample('websocket-authorizer/authorizer-input-connect.aws-docs.json');
+export function authorizerEvent(token: string, connectionId: string, file = SAMPLES.authorizer[1]!): any {
+  const event = sample(file);
   Object.assign(event, { queryStringParameters: { token }, multiValueQueryStringParameters: { token: [token] } });
   Object.assign(event.requestContext, { connectionId });
   return event;
 }
 
 /** A real $connect event with the `?token=` query string (shaped as the authorizer input shows it) and the authorizer block. */
-export function connectEvent(token: string, connectionId: string, authorizer: Record<string, unknown>): any {
-  const event = sample('websocket/connect-real.powertools-py.json');
+export function connectEvent(token: string, connectionId: string, authorizer: Record<string, unknown>, file = SAMPLES.connect[0]!): any {
+  const event = sample(file);
   Object.assign(event, { queryStringParameters: { token }, multiValueQueryStringParameters: { token: [token] } });
   Object.assign(event.requestContext, { connectionId, connectedAt: Date.now(), authorizer });
   return event;
 }
 
 /** A real MESSAGE event (custom route) for a frame on a connection. */
-export function messageEvent(routeKey: string, connectionId: string, body: string, authorizer: Record<string, unknown>): any {
-  const event = sample('websocket/message-custom-route-chat-real.powertools-py.json');
+export function messageEvent(routeKey: string, connectionId: string, body: string, authorizer: Record<string, unknown>, file = SAMPLES.message[0]!): any {
+  const event = sample(file);
   Object.assign(event, { body });
   Object.assign(event.requestContext, { routeKey, connectionId, authorizer });
   return event;
 }
 
 /** A real DISCONNECT event (1005, no close frame status) for a connection. */
-export function disconnectEvent(connectionId: string, authorizer: Record<string, unknown>): any {
-  const event = sample('websocket/disconnect-real.powertools-py.json');
+export function disconnectEvent(connectionId: string, authorizer: Record<string, unknown>, file = SAMPLES.disconnect[2]!): any {
+  const event = sample(file);
   Object.assign(event.requestContext, { connectionId, authorizer });
   return event;
 }
