@@ -37,7 +37,14 @@ beforeAll(async () => {
   // WebSocket: the authorizer and CONNECT, a MESSAGE, a DISCONNECT; then a send queued to three connections (SQS).
   const clients = await Promise.all(users.map((user) => WsClient.connect(ctx.stack.wsUrl, user.token)));
   await clients[0]!.request({ action: 'ping' }, (frame) => frame.event === 'pong');
-  const queued = new Promise<void>((resolve) => invocations.on('invocation', (i: Invocation) => i.functionName === QUEUES.fanOut.name && resolve()));
+  const queued = new Promise<void>((resolve) => {
+    const onFanOut = (invocation: Invocation) => {
+      if (invocation.functionName !== QUEUES.fanOut.name) return;
+      invocations.off('invocation', onFanOut);
+      resolve();
+    };
+    invocations.on('invocation', onFanOut);
+  });
   expect((await ctx.api.post('/message/send', { conversationId, content: 'to the queue' }, users[0]!.token)).status).toBe(201);
   await queued;
   const disconnected = routeHandled(ctx.stack, '$disconnect', 3);
