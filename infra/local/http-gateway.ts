@@ -1,11 +1,11 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
-import { randomUUID } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
 import { HTTP_DEFAULT, httpRoutes, pathPattern, type HttpRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
 import { API_SECURITY_HEADERS } from '../../shared/http/security-headers.ts';
 import { readBodyAtMost } from './http-body.ts';
+import { apiGatewayId, clfTime, traceId } from './aws-formats.ts';
 
 /**
  * A local stand-in for an API Gateway HTTP API: matches the route table's rows, builds payload-2.0 events exactly
@@ -81,11 +81,20 @@ function buildEvent(req: IncomingMessage, url: URL, routeKey: string, pathParame
     if (name === 'cookie') cookies.push(...value.join('; ').split(/;\s*/).filter(Boolean));
     else headers[name] = value.join(',');
   }
+  const now = new Date();
+  const sourceIp = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1';
+  // What API Gateway adds to every request (each real capture has them); a client's own x-forwarded-for is extended.
+  Object.assign(headers, {
+    'content-length': headers['content-length'] ?? String(body.length),
+    'x-amzn-trace-id': traceId(now),
+    'x-forwarded-for': headers['x-forwarded-for'] ? `${headers['x-forwarded-for']}, ${sourceIp}` : sourceIp,
+    'x-forwarded-port': String(req.socket.localPort),
+    'x-forwarded-proto': 'http',
+  });
   const query: Record<string, string> = {};
   for (const [name, value] of url.searchParams) query[name] = name in query ? `${query[name]},${value}` : value;
   const contentType = headers['content-type'] ?? '';
   const isText = body.length === 0 || TEXT_TYPES.test(contentType);
-  const now = new Date();
   return {
     version: '2.0',
     routeKey,
@@ -100,11 +109,11 @@ function buildEvent(req: IncomingMessage, url: URL, routeKey: string, pathParame
       apiId: 'local',
       domainName: headers.host ?? '127.0.0.1',
       domainPrefix: (headers.host ?? '127').split('.')[0]!,
-      http: { method: req.method!, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1', userAgent: headers['user-agent'] ?? '' },
-      requestId: randomUUID(),
+      http: { method: req.method!, path: url.pathname, protocol: `HTTP/${req.httpVersion}`, sourceIp, userAgent: headers['user-agent'] ?? '' },
+      requestId: apiGatewayId(),
       routeKey,
       stage: '$default',
-      time: now.toUTCString(),
+      time: clfTime(now),
       timeEpoch: now.getTime(),
     },
     ...(body.length ? { body: isText ? body.toString('utf8') : body.toString('base64') } : {}),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Context } from 'aws-lambda';
@@ -48,8 +49,31 @@ export function lambdaContext(functionName: string, timeoutMs: number): Context 
   };
 }
 
+/** One finished invocation, as the gateways made it: the event they built and what the function answered. */
+export type Invocation = { functionName: string; event: unknown; result?: unknown; error?: unknown };
+
+/**
+ * Every invocation any local gateway, authorizer or event source makes is announced here ('invocation', an
+ * Invocation), so tests can compare the events the stand-ins build with AWS's own (test/integration/aws-events*).
+ */
+export const invocations = new EventEmitter();
+
 /** Invokes with the function's timeout: a handler that runs past it fails as a Lambda timeout would. */
 export async function invoke(handler: LambdaHandler, functionName: string, event: unknown, timeoutMs: number): Promise<unknown> {
+  const announce = (outcome: Pick<Invocation, 'result' | 'error'>) => {
+    if (invocations.listenerCount('invocation')) invocations.emit('invocation', { functionName, event, ...outcome } satisfies Invocation);
+  };
+  try {
+    const result = await invokeWithTimeout(handler, functionName, event, timeoutMs);
+    announce({ result });
+    return result;
+  } catch (error) {
+    announce({ error });
+    throw error;
+  }
+}
+
+async function invokeWithTimeout(handler: LambdaHandler, functionName: string, event: unknown, timeoutMs: number): Promise<unknown> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
     timer = setTimeout(() => reject(Object.assign(new Error(`Task timed out after ${timeoutMs / 1000} seconds`), { name: 'LambdaTimeout' })), timeoutMs);

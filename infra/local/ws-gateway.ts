@@ -1,5 +1,4 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { randomBytes, randomUUID } from 'node:crypto';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -8,6 +7,7 @@ import { wsRoutes, type WsRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
 import { verifySigV4, type Credentials } from './sigv4.ts';
 import { readBodyAtMost } from './http-body.ts';
+import { apiGatewayId, clfTime } from './aws-formats.ts';
 
 /**
  * A local stand-in for an API Gateway WebSocket API: runs the $connect authorizer and routes, selects routes by
@@ -36,7 +36,8 @@ type Connection = {
   connectedAt: number;
   lastActiveAt: number;
   sourceIp: string;
-  userAgent: string;
+  /** Absent when the client sent none: API Gateway then leaves `identity.userAgent` out. */
+  userAgent?: string;
   timers: NodeJS.Timeout[];
 };
 
@@ -95,20 +96,22 @@ export async function startWsGateway(options: { port: number; host?: string; sta
   const { port } = server.address() as AddressInfo;
   const domainName = `127.0.0.1:${port}`;
 
+  /** The requestContext every event of a connection carries; only MESSAGE events have a messageId. */
   function requestContext(connection: PendingConnection, routeKey: string, eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT') {
     const now = new Date();
+    const requestId = apiGatewayId();
     return {
       routeKey,
+      ...(eventType === 'MESSAGE' ? { messageId: apiGatewayId() } : {}),
       eventType,
-      messageId: eventType === 'MESSAGE' ? randomBytes(12).toString('base64') : undefined,
-      extendedRequestId: randomUUID(),
-      requestTime: now.toUTCString(),
+      extendedRequestId: requestId,
+      requestTime: clfTime(now),
       messageDirection: 'IN',
       stage,
       connectedAt: connection.connectedAt,
       requestTimeEpoch: now.getTime(),
-      identity: { sourceIp: connection.sourceIp, userAgent: connection.userAgent },
-      requestId: randomUUID(),
+      identity: { ...(connection.userAgent !== undefined ? { userAgent: connection.userAgent } : {}), sourceIp: connection.sourceIp },
+      requestId,
       domainName,
       connectionId: connection.id,
       apiId: 'local',
@@ -128,21 +131,21 @@ export async function startWsGateway(options: { port: number; host?: string; sta
   }
 
   async function upgrade(req: IncomingMessage, socket: Duplex, head: Buffer): Promise<void> {
-    const url = new URL(req.url ?? '/', 'http://local');
-    const headers = Object.fromEntries(Object.entries(req.headersDistinct).map(([name, values]) => [name, (values ?? []).join(',')]));
-    const queryStringParameters = url.searchParams.size ? Object.fromEntries(url.searchParams) : undefined;
+    const request = upgradeRequest(req);
     const pending: PendingConnection = {
-      id: newConnectionId(),
+      id: apiGatewayId(),
       connectedAt: Date.now(),
       sourceIp: req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '127.0.0.1',
-      userAgent: headers['user-agent'] ?? '',
+      userAgent: req.headers['user-agent'],
       authorizer: {},
     };
     if (handlers.authorizer) {
-      const denied = await authorize(pending, headers, queryStringParameters);
+      const denied = await authorize(pending, request);
       if (denied) return refuse(socket, denied);
     }
-    const event = { requestContext: requestContext(pending, '$connect', 'CONNECT'), headers, isBase64Encoded: false, ...(queryStringParameters ? { queryStringParameters } : {}) };
+    const { queryStringParameters, multiValueQueryStringParameters, ...rest } = request;
+    const query = Object.keys(queryStringParameters).length ? { queryStringParameters, multiValueQueryStringParameters } : {};
+    const event = { ...rest, ...query, requestContext: requestContext(pending, '$connect', 'CONNECT'), isBase64Encoded: false };
     let status: number;
     try {
       status = statusOf(await run('$connect', event, pending.id));
@@ -155,24 +158,26 @@ export async function startWsGateway(options: { port: number; host?: string; sta
   }
 
   /** Runs the REQUEST authorizer as API Gateway does: a thrown 'Unauthorized' is 401, a Deny policy is 403. */
-  async function authorize(pending: PendingConnection, headers: Record<string, string>, queryStringParameters?: Record<string, string>): Promise<number | undefined> {
+  async function authorize(pending: PendingConnection, request: UpgradeRequest): Promise<number | undefined> {
     const { name, handler } = handlers.authorizer!;
     const event = {
       type: 'REQUEST',
       methodArn: `arn:aws:execute-api:local:000000000000:local/${stage}/$connect`,
-      headers,
-      queryStringParameters: queryStringParameters ?? {},
+      ...request,
       stageVariables: {},
       requestContext: requestContext(pending, '$connect', 'CONNECT'),
     };
     try {
+      const started = Date.now();
       const result = (await invoke(handler, name, event, INTEGRATION_TIMEOUT_MS)) as { principalId?: string; policyDocument?: { Statement?: Array<{ Effect?: string }> }; context?: Record<string, unknown> };
+      const integrationLatency = Date.now() - started;
       const allowed = result?.policyDocument?.Statement?.some((statement) => statement.Effect === 'Allow') && !result.policyDocument.Statement.some((statement) => statement.Effect === 'Deny');
       if (!allowed) return 403;
       // API Gateway hands later events of the connection the context map with its values stringified (the WebSocket
-      // mapping template reference, $context.authorizer.property): handlers must not count on numbers.
+      // mapping template reference, $context.authorizer.property): handlers must not count on numbers. Next to it
+      // the principal and how long the authorizer took, a number (as in the real captures of the v1-style block).
       const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([key, value]) => [key, String(value)]));
-      pending.authorizer = { ...context, principalId: result.principalId };
+      pending.authorizer = { ...context, principalId: result.principalId, integrationLatency };
       return undefined;
     } catch (error) {
       if ((error as Error).message === 'Unauthorized') return 401;
@@ -201,7 +206,10 @@ export async function startWsGateway(options: { port: number; host?: string; sta
     socket.on('close', (code, reason) => {
       if (!connections.has(connection.id)) return; // dropped on purpose: no $disconnect, as when API Gateway loses it
       forget(connection);
-      const event = { requestContext: { ...requestContext(connection, '$disconnect', 'DISCONNECT'), disconnectStatusCode: code, disconnectReason: reason.toString() }, isBase64Encoded: false };
+      // AWS's DISCONNECT carries stub headers, not the client's (every real capture: these four, three of them empty).
+      const headers = { Host: domainName, 'x-api-key': '', 'X-Forwarded-For': '', 'x-restapi': '' };
+      const multiValueHeaders = Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]]));
+      const event = { headers, multiValueHeaders, requestContext: { ...requestContext(connection, '$disconnect', 'DISCONNECT'), disconnectStatusCode: code, disconnectReason: reason.toString() }, isBase64Encoded: false };
       run('$disconnect', event, connection.id).catch((error) => console.error('[$disconnect] handler failed:', error));
     });
   }
@@ -293,9 +301,27 @@ async function loadHandlers(): Promise<Handlers> {
   return { routes, authorizer };
 }
 
-/** API Gateway's connection ids: 16 base64 characters, '=' included (so handlers must treat them as opaque). */
-function newConnectionId(): string {
-  return randomBytes(11).toString('base64').slice(0, 15) + '=';
+type UpgradeRequest = {
+  headers: Record<string, string>;
+  multiValueHeaders: Record<string, string[]>;
+  queryStringParameters: Record<string, string>;
+  multiValueQueryStringParameters: Record<string, string[]>;
+};
+
+/**
+ * The upgrade request as $connect and its authorizer see it (v1-style): header names as the client sent them (API
+ * Gateway keeps a WebSocket client's case: `Host`, `Sec-WebSocket-Key`), a repeated header's or parameter's last
+ * value in the single-value maps and all of them in the multi-value ones.
+ */
+function upgradeRequest(req: IncomingMessage): UpgradeRequest {
+  const request: UpgradeRequest = { headers: {}, multiValueHeaders: {}, queryStringParameters: {}, multiValueQueryStringParameters: {} };
+  const add = (single: Record<string, string>, multi: Record<string, string[]>, name: string, value: string) => {
+    single[name] = value;
+    (multi[name] ??= []).push(value);
+  };
+  for (let i = 0; i < req.rawHeaders.length; i += 2) add(request.headers, request.multiValueHeaders, req.rawHeaders[i]!, req.rawHeaders[i + 1]!);
+  for (const [name, value] of new URL(req.url ?? '/', 'http://local').searchParams) add(request.queryStringParameters, request.multiValueQueryStringParameters, name, value);
+  return request;
 }
 
 function statusOf(result: unknown): number {
