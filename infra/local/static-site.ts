@@ -3,13 +3,16 @@ import { createRequire } from 'node:module';
 import { dirname, extname, join, normalize, resolve, sep } from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { buildOpenApiDocument } from '../../shared/http/openapi.ts';
+import { buildAsyncApiDocument } from '../../shared/ws/asyncapi.ts';
+import { asyncApiPage } from './docs/asyncapi-page.ts';
 import type { StaticHandler } from './http-gateway.ts';
 import { API_SECURITY_HEADERS, WEB_CLIENT_CSP } from '../../shared/http/security-headers.ts';
 
 /**
  * The local stack's extra pages, beside the API: the generated OpenAPI document (/openapi.json), its rendered
- * reference (/docs, Swagger UI from the swagger-ui-dist package, no CDN), the web client (/, infra/web) and the
- * client's /config.json, which tells it where the API and the WebSocket are.
+ * reference (/docs, Swagger UI from the swagger-ui-dist package, no CDN), the WebSocket API's AsyncAPI document
+ * (/asyncapi.json) and its plain HTML page (/docs/asyncapi), the web client (/, infra/web) and the client's
+ * /config.json, which tells it where the API and the WebSocket are.
  */
 const WEB_ROOT = resolve(import.meta.dirname, '../web');
 const DOCS_ROOT = resolve(import.meta.dirname, 'docs');
@@ -30,6 +33,16 @@ export type WebClientConfig = { apiUrl: string; wsUrl: string | null };
 
 export function staticSite(options: { config: () => WebClientConfig }): StaticHandler {
   let openApi: string | undefined;
+  // Built on first use, and again if the WebSocket gateway's URL (the document's server) was not known yet.
+  let asyncApi: { wsUrl: string | null; json: string; page: string } | undefined;
+  const asyncApiDocument = () => {
+    const { wsUrl } = options.config();
+    if (asyncApi?.wsUrl !== wsUrl) {
+      const document = buildAsyncApiDocument({ serverUrl: wsUrl });
+      asyncApi = { wsUrl, json: JSON.stringify(document, null, 2), page: asyncApiPage(document) };
+    }
+    return asyncApi;
+  };
   return (req, res) => {
     if (req.method !== 'GET' && req.method !== 'HEAD') return false;
     const { pathname } = new URL(req.url ?? '/', 'http://local');
@@ -37,6 +50,8 @@ export function staticSite(options: { config: () => WebClientConfig }): StaticHa
       openApi ??= JSON.stringify(buildOpenApiDocument(), null, 2);
       return sendBody(req, res, 200, CONTENT_TYPES['.json']!, openApi);
     }
+    if (pathname === '/asyncapi.json') return sendBody(req, res, 200, CONTENT_TYPES['.json']!, asyncApiDocument().json);
+    if (pathname === '/docs/asyncapi') return sendBody(req, res, 200, CONTENT_TYPES['.html']!, asyncApiDocument().page);
     if (pathname === '/config.json') return sendBody(req, res, 200, CONTENT_TYPES['.json']!, JSON.stringify(options.config()));
     if (pathname === '/docs' || pathname === '/docs/') return serveFile(req, res, DOCS_ROOT, 'index.html');
     if (pathname === '/docs/init.js') return serveFile(req, res, DOCS_ROOT, 'init.js');

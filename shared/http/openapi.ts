@@ -10,18 +10,21 @@ import { websocketProtocolMarkdown } from './websocket-doc.ts';
  * (requests) and answer with (shared/http/response-schemas.ts). Nothing here is written per endpoint by hand.
  */
 
-type JsonSchema = Record<string, unknown>;
-type Components = Record<string, JsonSchema>;
+export type JsonSchema = Record<string, unknown>;
+export type Components = Record<string, JsonSchema>;
 
 const STATUS_TEXT: Record<number, string> = {
   200: 'OK', 201: 'Created', 400: 'Bad request', 401: 'Missing, invalid or expired token', 403: 'Not allowed', 404: 'Not found',
   409: 'Conflict', 413: 'Payload too large', 415: 'Unsupported media type', 429: 'Too many requests', 500: 'Internal error', 503: 'Service unavailable, retry',
 };
 
-/** JSON Schema for a zod schema; named schemas (`.meta({ id })`) go to components and are referenced from there. */
-function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Components): JsonSchema {
-  const { $schema: _, $defs, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema & { $defs?: Components };
-  for (const [name, definition] of Object.entries($defs ?? {})) components[name] = tidy(definition) as JsonSchema;
+/**
+ * JSON Schema for a zod schema; named schemas (`.meta({ id })`) go to components and are referenced from there.
+ * OpenAPI 3.1 takes draft 2020-12; AsyncAPI 3.0's schema format is draft 07 (shared/ws/asyncapi.ts).
+ */
+export function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Components, target: 'draft-2020-12' | 'draft-07' = 'draft-2020-12'): JsonSchema {
+  const { $schema: _, $defs, definitions, ...rest } = z.toJSONSchema(schema, { io, target, unrepresentable: 'any' }) as JsonSchema & { $defs?: Components; definitions?: Components };
+  for (const [name, definition] of Object.entries({ ...$defs, ...definitions })) components[name] = tidy(definition) as JsonSchema;
   return tidy(rest) as JsonSchema;
 }
 
@@ -30,7 +33,7 @@ function tidy(node: unknown): unknown {
   if (Array.isArray(node)) return node.map(tidy);
   if (typeof node !== 'object' || node === null) return node;
   const entries = Object.entries(node).filter(([key]) => !(key === 'pattern' && (node as JsonSchema).format === 'date-time'));
-  return Object.fromEntries(entries.map(([key, value]) => [key, key === '$ref' && typeof value === 'string' ? value.replace('#/$defs/', '#/components/schemas/') : tidy(value)]));
+  return Object.fromEntries(entries.map(([key, value]) => [key, key === '$ref' && typeof value === 'string' ? value.replace(/^#\/(\$defs|definitions)\//, '#/components/schemas/') : tidy(value)]));
 }
 
 /** Path or query parameters from an object schema: one OpenAPI parameter per property. */

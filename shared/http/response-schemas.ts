@@ -9,7 +9,7 @@ import type { HTTP } from '../routes.ts';
  * handlers add without documenting it fails that test.
  */
 
-const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).meta({ description: 'Id: integer between 1 and 2^53 − 1', example: 1234567890123 });
+export const id = z.number().int().positive().max(Number.MAX_SAFE_INTEGER).meta({ description: 'Id: integer between 1 and 2^53 − 1', example: 1234567890123 });
 const isoTime = z.iso.datetime().meta({ description: 'ISO-8601 UTC time' });
 
 export const publicUser = z.strictObject({

@@ -40,11 +40,15 @@ const backoffMs = (attempt: number) => Math.random() * Math.min(BACKOFF.capMs, B
 /** sent; gone (410: the client left without a $disconnect reaching us); failed (given up: logged, never thrown). */
 export type PushOutcome = 'sent' | 'gone' | 'failed';
 
+/** Every frame the server pushes; shared/ws/frames.ts documents each one (its schema must match, see there). */
 export type ServerFrame =
   | { event: 'message'; message: unknown }
   | { event: 'ack'; clientMessageId: string | null; message: unknown }
-  | { event: 'read'; conversationId: number; userId: number; messageId: number }
+  | { event: 'read'; conversationId: number; userId: number; messageId: number; seq: number }
   | { event: 'typing'; conversationId: number; userId: number }
+  | { event: 'conversation'; conversation: unknown }
+  | { event: 'recalled'; conversationId: number; messageId: number; by: number }
+  | { event: 'removed'; conversationId: number }
   | { event: 'pong' }
   | { event: 'error'; code: string; message: string; action?: string; clientMessageId?: string; retryAfter?: number };
 
