@@ -8,7 +8,7 @@ import { LIVE_MS, openAs, screenshot, startBrowserAndStack, type Person } from '
 /**
  * Groups in the web client, in Chromium against the real local stack, with real clicks: three people run a group
  * (create, rename, announcement, an invite refused for want of consent and then accepted, an admin, an @-mention
- * and its 有人@我 mark, a recall, a removal, a transfer, a disband), and one person pages through a long
+ * and its 有人@我 mark, a recall, a delete-for-me, a removal, a transfer, a disband), and one person pages through a long
  * conversation list. Screenshots of each step land in test-results/e2e-group-*.png.
  */
 let stack: LocalStack;
@@ -52,7 +52,7 @@ describe('the web client serves its modules', () => {
 });
 
 describe('groups in the web client', () => {
-  it('three people run a group: create, rename, announce, consent, admin, @, recall, remove, transfer, disband', async () => {
+  it('three people run a group: create, rename, announce, consent, admin, @, recall, delete, remove, transfer, disband', async () => {
     const dave = await api.newUser('dave'); // a fourth member who never opens the client
     const [alice, bob, carol] = await Promise.all([signUp('Alice'), signUp('Bob'), signUp('Carol')]);
     try {
@@ -135,6 +135,13 @@ describe('groups in the web client', () => {
         expect(await page.locator('#messages .message .text').allTextContents()).not.toContain('发错群了');
       }
       await screenshot(carol.page, 'e2e-group-recalled');
+
+      // Alice deletes her greeting for herself: gone from her history only.
+      const greeting = alice.page.locator('#messages .message.mine', { hasText: '大家好' });
+      await greeting.locator('.menu-button').click();
+      await greeting.locator('button.delete').click();
+      await expect.poll(() => greeting.count(), live).toBe(0);
+      expect(await bob.page.locator('#messages .message .text').allTextContents()).toContain('大家好');
 
       // Alice removes Carol: Carol's client says the group is gone and drops it from her list.
       await member(alice.page, carol.id).locator('button.remove').click();
