@@ -30,12 +30,13 @@ export const refreshConversations = () => queued(async () => {
   if (open && state.throughSeq !== null && open.last_seq > state.throughSeq) scheduleGapFetch(); // a message whose push never came
 });
 
-/** The next page after the loaded ones. */
-export const loadMoreConversations = () => queued(async () => {
+/** The next page after the loaded ones; a burst of scroll events asks for it once. */
+let loadingMore = null;
+const loadMoreConversations = () => (loadingMore ??= queued(async () => {
   if (!state.listCursor) return;
   const page = await getlist(LIST_PAGE, state.listCursor);
   await show([...state.conversations, ...page.conversations.filter((c) => !state.conversations.some((seen) => seen.id === c.id))], page.next_cursor);
-});
+}).finally(() => (loadingMore = null)));
 
 const getlist = (limit, cursor) => api('GET', `/conversation/getlist?limit=${limit}${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`);
 

@@ -6,7 +6,7 @@ export const $ = (id) => document.getElementById(id);
 export function el(tag, { dataset, ...props } = {}, ...children) {
   const node = Object.assign(document.createElement(tag), props);
   Object.assign(node.dataset, dataset);
-  for (const child of children) if (child !== null && child !== undefined && child !== false) node.append(child);
+  for (const child of children) if (child !== null && child !== undefined) node.append(child);
   return node;
 }
 

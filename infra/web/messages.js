@@ -228,7 +228,7 @@ async function deleteForMe(m) {
 }
 
 // ---- Read markers ---------------------------------------------------------------------------------------------
-export function markRead() {
+function markRead() {
   const seq = newestStoredSeq();
   if (seq && state.current && !state.gone) sendFrame({ action: 'markRead', conversationId: state.current, seq });
 }
