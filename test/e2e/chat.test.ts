@@ -1,52 +1,27 @@
-import { mkdirSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chromium, type Browser, type Page } from 'playwright-core';
-import { startTestStack } from '../support/stack.ts';
+import type { Browser, Page } from 'playwright-core';
 import { Api } from '../support/client.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 import { makePng } from '../support/images.ts';
 import { httpRoutes } from '../../shared/routes.ts';
+import { LIVE_MS, openAs as openIn, screenshot, startBrowserAndStack, type Person, type SignIn } from './browser.ts';
 
 /**
  * The web client (infra/web) in Debian's Chromium, against the real local stack: two browser contexts are two
  * people who sign up, start a conversation and exchange text and an image live. A screenshot is kept in
- * test-results/ as the run's artifact.
+ * test-results/ as the run's artifact. (Groups, recall and mentions: groups.test.ts.)
  */
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-const LIVE_MS = 15_000;
-
 let stack: LocalStack;
 let browser: Browser;
 beforeAll(async () => {
-  [stack, browser] = await Promise.all([
-    startTestStack(),
-    chromium.launch({
-      executablePath: CHROMIUM,
-      headless: true,
-      args: ['--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    }),
-  ]);
+  ({ stack, browser } = await startBrowserAndStack());
 });
 afterAll(async () => {
   await browser?.close();
   await stack?.stop();
 });
 
-type Person = { page: Page; id: string };
-
-/** Opens the client in a fresh browser context (its own storage: another person) and registers or logs in. */
-async function openAs(name: string, how: { register: true } | { register: false; username: string; password: string }): Promise<Person> {
-  const context = await browser.newContext({ viewport: { width: 1100, height: 720 } });
-  const page = await context.newPage();
-  page.on('pageerror', (error) => console.error(`[${name} page error]`, error));
-  await page.goto(stack.httpUrl);
-  await page.fill('input[name=username]', how.register ? `${name}_${Date.now().toString(36)}` : how.username);
-  await page.fill('input[name=password]', how.register ? 'correct-horse-1' : how.password);
-  if (how.register) await page.fill('input[name=nickname]', name);
-  await page.click(how.register ? '#register' : '#login');
-  await expect.poll(() => page.textContent('#me-id'), { timeout: LIVE_MS }).toMatch(/^\d+$/);
-  return { page, id: (await page.textContent('#me-id'))! };
-}
+const openAs = (name: string, how: SignIn) => openIn(browser, stack, name, how);
 const signUp = (name: string) => openAs(name, { register: true });
 
 const messageTexts = (page: Page) => page.locator('#messages .message .text').allTextContents();
@@ -58,8 +33,7 @@ describe('API reference in Chromium', () => {
       await page.goto(`${stack.httpUrl}/docs`);
       await expect.poll(() => page.locator('.opblock').count(), { timeout: LIVE_MS }).toBe(httpRoutes.length);
       expect(await page.textContent('.info')).toContain('WebSocket protocol');
-      mkdirSync('test-results', { recursive: true });
-      await page.screenshot({ path: 'test-results/e2e-docs.png' });
+      await screenshot(page, 'e2e-docs');
     } finally {
       await page.close();
     }
@@ -74,10 +48,10 @@ describe('web client in Chromium', () => {
       await converse(alice, bob);
     } finally {
       // The run's artifact, kept on failure too: what each person saw.
-      mkdirSync('test-results', { recursive: true });
-      await bob.page.screenshot({ path: 'test-results/e2e-conversation.png' });
-      await alice.page.screenshot({ path: 'test-results/e2e-conversation-sender.png' });
+      await screenshot(bob.page, 'e2e-conversation');
+      await screenshot(alice.page, 'e2e-conversation-sender');
     }
+    expect([...alice.problems, ...bob.problems]).toEqual([]);
   });
 
 

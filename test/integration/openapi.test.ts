@@ -87,7 +87,7 @@ describe('served pages', () => {
   it('serves the web client and its config, and refuses paths outside its folder', async () => {
     const index = await fetch(`${stack.httpUrl}/`);
     expect(index.status).toBe(200);
-    expect(await index.text()).toContain('<script type="module" src="app.js"');
+    expect(await index.text()).toContain('<script type="module" src="main.js"');
     expect((await api.get('/config.json')).body).toEqual({ apiUrl: '', wsUrl: expect.toBeOneOf([null, expect.stringMatching(/^ws:\/\//)]) });
     expect((await fetch(`${stack.httpUrl}/..%2f..%2fpackage.json`)).status).toBe(404);
     expect((await fetch(`${stack.httpUrl}/docs/swagger-ui/..%2f..%2f..%2fpackage.json`)).status).toBe(404);

@@ -59,7 +59,7 @@ describe('email and headers', () => {
   });
 
   it('the web client cannot be framed: its pages carry a CSP with frame-ancestors none', async () => {
-    for (const path of ['/', '/app.js', '/docs']) {
+    for (const path of ['/', '/main.js', '/docs']) {
       const res = await fetch(ctx.stack.httpUrl + path);
       expect(res.status).toBe(200);
       expect(res.headers.get('content-security-policy')).toContain("frame-ancestors 'none'");
