@@ -19,7 +19,7 @@ const STATUS_TEXT: Record<number, string> = {
 };
 
 /** JSON Schema for a zod schema; named schemas (`.meta({ id })`) go to components and are referenced from there. */
-function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Components): JsonSchema {
+function toSchema(schema: z.core.$ZodType, io: 'input' | 'output', components: Components): JsonSchema {
   const { $schema: _, $defs, ...rest } = z.toJSONSchema(schema, { io, target: 'draft-2020-12', unrepresentable: 'any' }) as JsonSchema & { $defs?: Components };
   for (const [name, definition] of Object.entries($defs ?? {})) components[name] = tidy(definition) as JsonSchema;
   return tidy(rest) as JsonSchema;
@@ -34,7 +34,7 @@ function tidy(node: unknown): unknown {
 }
 
 /** Path or query parameters from an object schema: one OpenAPI parameter per property. */
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query', components: Components) {
+function parameters(schema: z.core.$ZodType | undefined, where: 'path' | 'query', components: Components) {
   if (!schema) return [];
   const object = toSchema(schema, 'input', components) as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(object.properties ?? {}).map(([name, property]) => {

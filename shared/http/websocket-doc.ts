@@ -39,7 +39,7 @@ export function websocketProtocolMarkdown(rows: readonly WsRoute[]): string {
 /** A pipe inside a table cell would end the cell. */
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
-function frameSchema(schema: z.ZodType): unknown {
+function frameSchema(schema: z.core.$ZodType): unknown {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 }
