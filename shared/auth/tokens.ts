@@ -2,6 +2,7 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { config } from '../config.ts';
 import { UnauthorizedError } from '../errors.ts';
+import { traced } from '../tracing.ts';
 
 /**
  * HS256 JWTs, signed and checked with node:crypto: the one algorithm the backend issues is a dozen lines, where a
@@ -30,7 +31,7 @@ function key(): Promise<Uint8Array> {
 
 async function loadSigningKey(): Promise<Uint8Array> {
   if (config.jwtSecret) return new TextEncoder().encode(config.jwtSecret);
-  const out = await new SecretsManagerClient({}).send(new GetSecretValueCommand({ SecretId: config.jwtSecretArn }));
+  const out = await traced(new SecretsManagerClient({})).send(new GetSecretValueCommand({ SecretId: config.jwtSecretArn }));
   if (!out.SecretString) throw new Error('JWT signing secret is empty');
   return new TextEncoder().encode(out.SecretString);
 }
