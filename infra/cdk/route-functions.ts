@@ -48,9 +48,9 @@ export function routeFunction(scope: Construct, row: Route, { table, bucket, sec
     POWERTOOLS_SERVICE_NAME: settings.serviceName,
     // X-Ray: Lambda records each invocation (active tracing below), shared/tracing.ts each AWS SDK call inside it.
     POWERTOOLS_TRACE_ENABLED: 'true',
-    // No NODE_OPTIONS=--enable-source-maps: measured (npm run bundle-sizes -- --source-maps) it adds 136-325 ms to
-    // the first stack trace of each container and 13-201 ms to the import. The map ships beside the bundle, so
-    // setting the variable on one function while debugging needs no new build.
+    // No NODE_OPTIONS=--enable-source-maps: measured (npm run bundle-sizes -- --source-maps) it adds 113-325 ms to
+    // the first stack trace of each container (README, "Cold starts"). The map ships beside the bundle, so setting
+    // the variable on one function while debugging needs no new build.
   };
   // Object keys and connection ids are only known at run time: the only wildcards, each acknowledged where granted.
   const acknowledgeWildcard = (resource: string) => Validations.of(role).acknowledge({
