@@ -13,7 +13,8 @@ import { summarize } from '../test/bench/stats.ts';
 /**
  * Builds every function's Lambda bundle exactly as the CDK stack does (infra/cdk/bundling.ts) and prints, next to
  * its SDK floor (test/bench/sdk-floor.ts): the minified size, the KB over the floor, the import time of a fresh
- * `node` (as the functions run) and its ratio to the floor's, against the goals.
+ * `node` (as the functions run) and its ratio to the floor's, against the goals; both with tracing off (locally) and
+ * on (on AWS, where shared/tracing.ts imports Powertools Tracer and the X-Ray SDK), each against a floor built alike.
  * Usage: npm run bundle-sizes [-- --runs 5] [--why] [--source-maps]
  *   --why          what the largest bundle is made of, by package
  *   --source-maps  what --enable-source-maps costs at import and on the first stack trace of a thrown error
@@ -26,6 +27,8 @@ const outDir = await mkdtemp(join(tmpdir(), 'bundle-sizes-'));
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 // What a handler module reads at load (shared/config.ts); no call is made.
 const env = { TABLE_NAME: 'sizes', JWT_SECRET: 'sizes', AWS_REGION: 'us-east-1', BUCKET_NAME: 'sizes', WS_CALLBACK_URL: 'https://example.com/prod' };
+// What Lambda adds with active tracing on, so the tracer and the X-Ray SDK start as they do there.
+const tracedEnv = { ...env, POWERTOOLS_TRACE_ENABLED: 'true', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', LAMBDA_TASK_ROOT: outDir, _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' };
 
 try {
   const rows = [];
@@ -39,22 +42,29 @@ try {
       name: row.name, clients, bytes: output.bytes, floorBytes: floor.bytes,
       // As the functions run: without --enable-source-maps (see --source-maps for why).
       ms: await importMs(file, runs, { env }), floorMs: await importMs(floor.file, runs, { env }),
+      tracedMs: await importMs(file, runs, { env: tracedEnv }), tracedFloorMs: await importMs(floor.file, runs, { env: tracedEnv }),
       inputs: Object.entries(output.inputs).map(([path, input]) => [path, input.bytesInOutput] as const),
     });
   }
   rows.sort((a, b) => b.bytes - a.bytes);
-  const header = ['function', 'SDK clients', 'bundle KB', 'floor KB', 'over KB', 'import ms', 'floor ms', 'ratio'];
+  const header = ['function', 'SDK clients', 'bundle KB', 'floor KB', 'over KB', 'import ms', 'floor ms', 'ratio', 'traced ms', 'floor ms', 'ratio'];
+  const ratioCell = (ratio: number) => `${ratio.toFixed(2)} ${ratio <= GOALS.importRatio ? '✅' : '❌'}`;
   const lines = rows.map((r) => {
     const over = (r.bytes - r.floorBytes) / 1024;
-    const ratio = r.ms / r.floorMs;
-    return [r.name, r.clients.join('+') || 'none', kb(r.bytes), kb(r.floorBytes), `${over.toFixed(1)} ${over <= GOALS.overFloorKb ? '✅' : '❌'}`, r.ms.toFixed(1), r.floorMs.toFixed(1), `${ratio.toFixed(2)} ${ratio <= GOALS.importRatio ? '✅' : '❌'}`];
+    return [r.name, r.clients.join('+') || 'none', kb(r.bytes), kb(r.floorBytes), `${over.toFixed(1)} ${over <= GOALS.overFloorKb ? '✅' : '❌'}`,
+      r.ms.toFixed(1), r.floorMs.toFixed(1), ratioCell(r.ms / r.floorMs), r.tracedMs.toFixed(1), r.tracedFloorMs.toFixed(1), ratioCell(r.tracedMs / r.tracedFloorMs)];
   });
   const widths = header.map((h, i) => Math.max(h.length, ...lines.map((l) => l[i]!.length)));
   for (const line of [header, ...lines]) console.log(line.map((cell, i) => (i < 2 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!))).join('  '));
   const worstOver = rows.reduce((a, b) => (b.bytes - b.floorBytes > a.bytes - a.floorBytes ? b : a));
   const worstRatio = rows.reduce((a, b) => (b.ms / b.floorMs > a.ms / a.floorMs ? b : a));
-  console.log(`\n${rows.length} functions (minified ESM, source maps alongside, not counted); import: p50 of ${runs} fresh \`node\` processes`);
-  console.log(`goals: ≤ ${GOALS.overFloorKb} KB over the floor (worst ${worstOver.name}: ${kb(worstOver.bytes - worstOver.floorBytes)} KB); import ≤ ${GOALS.importRatio}× the floor's (worst ${worstRatio.name}: ${(worstRatio.ms / worstRatio.floorMs).toFixed(2)}×)`);
+  const worstTraced = rows.reduce((a, b) => (b.tracedMs / b.tracedFloorMs > a.tracedMs / a.tracedFloorMs ? b : a));
+  const tracer = await build({ ...esbuildOptions('', join(outDir, 'tracer', 'index.mjs')), entryPoints: undefined, stdin: { contents: "export { Tracer } from '@aws-lambda-powertools/tracer';", resolveDir: ROOT }, metafile: true, logLevel: 'error' });
+  const tracerBytes = Object.entries(tracer.metafile.outputs).find(([path]) => path.endsWith('index.mjs'))![1].bytes;
+  const median = (values: number[]) => summarize(values).p50;
+  console.log(`\n${rows.length} functions (minified ESM, source maps alongside, not counted); import: p50 of ${runs} fresh \`node\` processes, tracing off (as locally) and on (as on AWS)`);
+  console.log(`goals: ≤ ${GOALS.overFloorKb} KB over the floor (worst ${worstOver.name}: ${kb(worstOver.bytes - worstOver.floorBytes)} KB); import ≤ ${GOALS.importRatio}× the floor's (worst ${worstRatio.name}: ${(worstRatio.ms / worstRatio.floorMs).toFixed(2)}×; traced, worst ${worstTraced.name}: ${(worstTraced.tracedMs / worstTraced.tracedFloorMs).toFixed(2)}×)`);
+  console.log(`Powertools Tracer with the X-Ray SDK: ${kb(tracerBytes)} KB in every bundle and in every floor (imported only when tracing is on); tracing on adds a median ${median(rows.map((r) => r.tracedMs - r.ms)).toFixed(1)} ms to a function's import (its floor's: ${median(rows.map((r) => r.tracedFloorMs - r.floorMs)).toFixed(1)} ms)`);
 
   if (argv.includes('--why')) {
     const largest = rows[0]!;

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import * as schemas from './schemas.ts';
 
 /**
@@ -38,7 +38,7 @@ export type HttpRoute = {
   access: Access;
   auth: boolean;
   summary: string;
-  request?: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType; multipart?: boolean };
+  request?: { body?: z.ZodMiniType; query?: z.ZodMiniType; params?: z.ZodMiniType; multipart?: boolean };
 };
 
 export type WsRoute = {
@@ -49,7 +49,7 @@ export type WsRoute = {
   entry: string;
   access: Access;
   summary: string;
-  request?: { body?: z.ZodType };
+  request?: { body?: z.ZodMiniType };
   /**
    * Only on $connect: the Lambda REQUEST authorizer that checks `?token=`. API Gateway hands its context (the
    * user id) to every later event of the connection, so no route has to look the caller up in the table.

@@ -1,11 +1,22 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import { IMAGE_CONTENT_TYPES } from './image-types.ts';
 import { hasInvisible, mixesConfusableScripts } from './names.ts';
 
 /**
  * Request schemas: the handlers validate with them and the OpenAPI document is generated from them.
  * Limits here are the product's published limits (README, "Limits").
+ *
+ * Written with zod/mini (functions and `.check()` instead of methods): every Lambda bundles these, and zod's
+ * classic API is ~90 KB that esbuild cannot shake (its methods reach every schema type), mini ~20 KB. The schemas
+ * are the same zod core objects, so the OpenAPI document (classic zod, never bundled) reads them unchanged.
  */
+// zod/mini loads no locale: without English its messages are a bare "Invalid input".
+z.config(en());
+
+/** `.meta()` of classic zod: the description and example the OpenAPI document shows. */
+const described = <S extends z.ZodMiniType>(schema: S, meta: z.core.GlobalMeta): S => (z.globalRegistry.add(schema, meta), schema);
+
 export const LIMITS = {
   usernameMax: 32,
   nicknameMax: 64,
@@ -38,59 +49,62 @@ export const LIMITS = {
   legacyImageMaxBytes: 5 * 1024 * 1024,
 } as const;
 
-const safeId = z
-  .number()
-  .refine((value) => Number.isSafeInteger(value) && value > 0, 'must be a positive integer below 2^53');
-const decimalId = z.string().trim().regex(/^\d{1,16}$/, 'must be a decimal id').transform(Number).pipe(safeId);
+const safeId = z.number().check(z.refine((value) => Number.isSafeInteger(value) && value > 0, 'must be a positive integer below 2^53'));
+const decimalId = z.pipe(z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,16}$/, 'must be a decimal id')), z.transform(Number)), safeId);
 
 /** An id: a JSON integer or a decimal string, positive and at most 2^53 − 1. */
-export const id = z
-  .union([safeId, decimalId], { error: 'must be a positive integer id (at most 2^53 − 1)' })
-  .meta({ description: 'Id: integer (or decimal string) between 1 and 2^53 − 1', example: 1234567890123 });
+export const id = described(z.union([safeId, decimalId], { error: 'must be a positive integer id (at most 2^53 − 1)' }), {
+  description: 'Id: integer (or decimal string) between 1 and 2^53 − 1',
+  example: 1234567890123,
+});
 
 /** A name people read (a nickname): trimmed, 1..max characters, nothing invisible or reordering (shared/names.ts). */
 const visible = (max: number) =>
-  shown().pipe(z.string().trim().min(1, 'must not be empty').max(max, `must be at most ${max} characters`));
+  z.pipe(shown(), z.string().check(z.trim(), z.minLength(1, 'must not be empty'), z.maxLength(max, `must be at most ${max} characters`)));
 
 /** Checked before trimming, since trim() silently drops some invisible characters (U+FEFF) that should be refused. */
-const shown = () => z.string().refine((s) => !hasInvisible(s), 'must not contain control, format, zero-width or invisible characters');
+const shown = () => z.string().check(z.refine((s) => !hasInvisible(s), 'must not contain control, format, zero-width or invisible characters'));
 
 /**
  * Checked and stored in NFKC form (what uniqueness is decided on, with case folding: shared/data/users.ts), so
  * `ａｄｍｉｎ` is stored as `admin` and collides with it.
  */
-export const username = shown()
-  .transform((s) => s.trim().normalize('NFKC'))
-  .pipe(
-    z
-      .string()
-      .min(1, 'must not be empty')
-      .max(LIMITS.usernameMax, `must be at most ${LIMITS.usernameMax} characters`)
-      .regex(/^[\p{L}\p{N}_.\-@]+$/u, 'may contain letters, digits, _ . - @ only')
-      .refine((s) => !mixesConfusableScripts(s), 'must not mix Latin, Cyrillic and Greek letters'),
-  )
-  .meta({ description: 'Unique after NFKC normalization and case folding (ａｄｍｉｎ is admin); letters, digits, _ . - @; no invisible, format or bidi characters; not mixing Latin, Cyrillic and Greek letters' });
+export const username = described(
+  z.pipe(
+    z.pipe(shown(), z.transform((s) => s.trim().normalize('NFKC'))),
+    z.string().check(
+      z.minLength(1, 'must not be empty'),
+      z.maxLength(LIMITS.usernameMax, `must be at most ${LIMITS.usernameMax} characters`),
+      z.regex(/^[\p{L}\p{N}_.\-@]+$/u, 'may contain letters, digits, _ . - @ only'),
+      z.refine((s) => !mixesConfusableScripts(s), 'must not mix Latin, Cyrillic and Greek letters'),
+    ),
+  ),
+  { description: 'Unique after NFKC normalization and case folding (ａｄｍｉｎ is admin); letters, digits, _ . - @; no invisible, format or bidi characters; not mixing Latin, Cyrillic and Greek letters' },
+);
 
-export const password = z
-  .string()
-  .refine((s) => Buffer.byteLength(s) >= LIMITS.passwordMinBytes, `must be at least ${LIMITS.passwordMinBytes} bytes`)
-  .refine((s) => Buffer.byteLength(s) <= LIMITS.passwordMaxBytes, `must be at most ${LIMITS.passwordMaxBytes} bytes`);
+export const password = z.string().check(
+  z.refine((s) => Buffer.byteLength(s) >= LIMITS.passwordMinBytes, `must be at least ${LIMITS.passwordMinBytes} bytes`),
+  z.refine((s) => Buffer.byteLength(s) <= LIMITS.passwordMaxBytes, `must be at most ${LIMITS.passwordMaxBytes} bytes`),
+);
+
+/** A string of at most `max` characters, for fields whose only limit is their length. */
+const upTo = (max: number, message?: string) => z.string().check(z.maxLength(max, message));
 
 export const registerBody = z.object({
   username,
   password,
   nickname: visible(LIMITS.nicknameMax),
   // Seed clients send "" for no email: treat it as absent.
-  email: z.preprocess((value) => (value === '' ? undefined : value), z.email().max(LIMITS.emailMax).nullish()),
+  email: z.pipe(z.transform((value) => (value === '' ? undefined : value)), z.nullish(z.email().check(z.maxLength(LIMITS.emailMax)))),
 });
 
 export const loginBody = z.object({
-  username: z.string().max(LIMITS.usernameMax * 4, 'is too long'),
-  password: z.string().max(1024, 'is too long'),
+  username: upTo(LIMITS.usernameMax * 4, 'is too long'),
+  password: upTo(1024, 'is too long'),
 });
 
 export const changePasswordBody = z.object({
-  oldPassword: z.string().max(1024, 'is too long'),
+  oldPassword: upTo(1024, 'is too long'),
   newPassword: password,
 });
 
@@ -101,52 +115,56 @@ export const idParam = <N extends string>(name: N) => z.object({ [name]: id } as
 const groupName = visible(LIMITS.groupNameMax);
 
 export const createConversationQuery = z.object({
-  name: groupName.optional().meta({ description: 'Groups only: the group name (1–64 characters)' }),
-  contactId: z
-    .string()
-    .max(LIMITS.conversationCreateIdsMax * 18, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)
-    .transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean))
-    .pipe(z.array(decimalId).min(1, 'needs at least one id').max(LIMITS.conversationCreateIdsMax, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)),
+  name: described(z.optional(groupName), { description: 'Groups only: the group name (1–64 characters)' }),
+  contactId: z.pipe(
+    z.pipe(
+      upTo(LIMITS.conversationCreateIdsMax * 18, `allows at most ${LIMITS.conversationCreateIdsMax} ids`),
+      z.transform((value) => value.split(',').map((part) => part.trim()).filter(Boolean)),
+    ),
+    z.array(decimalId).check(z.minLength(1, 'needs at least one id'), z.maxLength(LIMITS.conversationCreateIdsMax, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)),
+  ),
 });
 
 export const conversationQuery = z.object({ conversationId: id });
 
+/** A whole number from a JSON number or a query string, between min and max. */
+const coercedInt = (min: number, max: number, messages: { type?: string; min?: string } = {}) =>
+  z.coerce.number({ error: messages.type }).check(z.int('must be an integer'), z.minimum(min, messages.min), z.maximum(max));
+
 /** A message's position in its conversation: 1, 2, 3, ... (a JSON integer or a decimal string). */
-export const seq = z.coerce
-  .number({ error: 'must be a positive integer seq' })
-  .int('must be an integer')
-  .min(1, 'must be at least 1')
-  .max(Number.MAX_SAFE_INTEGER)
-  .meta({ description: 'A message seq: 1, 2, 3, ... per conversation', example: 42 });
+export const seq = described(coercedInt(1, Number.MAX_SAFE_INTEGER, { type: 'must be a positive integer seq', min: 'must be at least 1' }), {
+  description: 'A message seq: 1, 2, 3, ... per conversation',
+  example: 42,
+});
 
 export const historyQuery = z.object({
-  limit: z.coerce.number().int('must be an integer').min(1).max(LIMITS.historyPageMax).default(LIMITS.historyPageDefault),
-  before: id.optional(),
-  after: id.optional(),
-  before_seq: seq.optional(),
-  after_seq: z.coerce.number().int('must be an integer').min(0).max(Number.MAX_SAFE_INTEGER).optional().meta({ description: 'The messages after this seq (0: from the first)' }),
+  limit: z._default(coercedInt(1, LIMITS.historyPageMax), LIMITS.historyPageDefault),
+  before: z.optional(id),
+  after: z.optional(id),
+  before_seq: z.optional(seq),
+  after_seq: described(z.optional(coercedInt(0, Number.MAX_SAFE_INTEGER)), { description: 'The messages after this seq (0: from the first)' }),
 });
 
 export const messageType = z.enum(['text', 'image']);
 
 export const sendMessageBody = z.object({
   conversationId: id,
-  content: z.string().min(1, 'must not be empty').max(LIMITS.textMax, `must be at most ${LIMITS.textMax} characters`),
-  type: messageType.default('text'),
-  clientMessageId: z.string().min(1).max(LIMITS.clientMessageIdMax).regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only').optional(),
-  mentions: z.array(id).max(LIMITS.mentionsMax, `allows at most ${LIMITS.mentionsMax} ids`).optional().meta({ description: 'Members this message @-mentions (member ids only)' }),
-  mentionAll: z.boolean().optional().meta({ description: 'Groups: @所有人 (owner and admins only)' }),
+  content: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(LIMITS.textMax, `must be at most ${LIMITS.textMax} characters`)),
+  type: z._default(messageType, 'text'),
+  clientMessageId: z.optional(z.string().check(z.minLength(1), z.maxLength(LIMITS.clientMessageIdMax), z.regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only'))),
+  mentions: described(z.optional(z.array(id).check(z.maxLength(LIMITS.mentionsMax, `allows at most ${LIMITS.mentionsMax} ids`))), { description: 'Members this message @-mentions (member ids only)' }),
+  mentionAll: described(z.optional(z.boolean()), { description: 'Groups: @所有人 (owner and admins only)' }),
 });
 
 /** Asking for a presigned image upload; the size cap is configuration (IMAGE_MAX_BYTES), checked by the domain. */
 export const imageUploadBody = z.object({
   contentType: z.enum(IMAGE_CONTENT_TYPES, { error: `must be one of ${IMAGE_CONTENT_TYPES.join(', ')}` }),
-  size: z.number().int('must be an integer').min(1, 'must be at least 1 byte'),
+  size: z.number().check(z.int('must be an integer'), z.minimum(1, 'must be at least 1 byte')),
   conversationId: id,
 });
 
 /** The legacy multipart body's optional text field. */
-export const legacyImageFields = z.object({ conversationId: id.optional() });
+export const legacyImageFields = z.object({ conversationId: z.optional(id) });
 
 /** WebSocket frames: `action` selects the route (API Gateway reads it); the rest is validated like a body. */
 export const markReadBody = z.union(
@@ -157,27 +175,27 @@ export const markReadBody = z.union(
 export const typingBody = z.object({ conversationId: id });
 
 /** Group management bodies (POST /conversation/...). */
-const userIds = z.array(id).min(1, 'needs at least one id').max(LIMITS.groupChangeIdsMax, `allows at most ${LIMITS.groupChangeIdsMax} ids`);
+const userIds = z.array(id).check(z.minLength(1, 'needs at least one id'), z.maxLength(LIMITS.groupChangeIdsMax, `allows at most ${LIMITS.groupChangeIdsMax} ids`));
 export const conversationBody = z.object({ conversationId: id });
 export const groupMembersBody = z.object({ conversationId: id, userIds });
-export const groupInvite = z.enum(['all', 'admins']).meta({ description: '`all`: any member may add people; `admins`: only the owner and admins' });
+export const groupInvite = described(z.enum(['all', 'admins']), { description: '`all`: any member may add people; `admins`: only the owner and admins' });
 export const groupUpdateBody = z.object({
   conversationId: id,
-  name: groupName.optional(),
-  announcement: z.string().max(LIMITS.groupAnnouncementMax, `must be at most ${LIMITS.groupAnnouncementMax} characters`).optional(),
-  avatarKey: z.string().max(200).optional().meta({ description: 'An image key uploaded for this conversation (POST /message/image)' }),
-  invite: groupInvite.optional(),
+  name: z.optional(groupName),
+  announcement: z.optional(upTo(LIMITS.groupAnnouncementMax, `must be at most ${LIMITS.groupAnnouncementMax} characters`)),
+  avatarKey: described(z.optional(upTo(200)), { description: 'An image key uploaded for this conversation (POST /message/image)' }),
+  invite: z.optional(groupInvite),
 });
 export const groupAdminBody = z.object({ conversationId: id, userId: id, admin: z.boolean() });
 export const groupTransferBody = z.object({ conversationId: id, userId: id });
 
-export const groupInvites = z.enum(['anyone', 'contacts']).meta({ description: '`anyone` (the default) or `contacts`: only people on my contact list may put me in a group' });
+export const groupInvites = described(z.enum(['anyone', 'contacts']), { description: '`anyone` (the default) or `contacts`: only people on my contact list may put me in a group' });
 export const userSettingsBody = z.object({ groupInvites });
 
 /** A message in a conversation, by its id (recall, delete for me). */
 export const messageActionBody = z.object({ conversationId: id, messageId: id });
 
 export const getlistQuery = z.object({
-  limit: z.coerce.number().int('must be an integer').min(1).max(LIMITS.getlistPageMax).default(LIMITS.getlistPageDefault),
-  cursor: z.string().max(200).optional().meta({ description: 'The `next_cursor` of the previous page (opaque)' }),
+  limit: z._default(coercedInt(1, LIMITS.getlistPageMax), LIMITS.getlistPageDefault),
+  cursor: described(z.optional(upTo(200)), { description: 'The `next_cursor` of the previous page (opaque)' }),
 });

@@ -3,7 +3,7 @@ import { Duration, Stack, Token, Validations } from 'aws-cdk-lib';
 import type { CfnApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Table } from 'aws-cdk-lib/aws-dynamodb';
 import { PolicyStatement, Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
-import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
+import { Architecture, Runtime, Tracing } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction } from 'aws-cdk-lib/aws-lambda-nodejs';
 import type { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket, CfnBucket } from 'aws-cdk-lib/aws-s3';
@@ -46,9 +46,11 @@ export function routeFunction(scope: Construct, row: Route, { table, bucket, sec
     TABLE_NAME: table.tableName,
     JWT_SECRET_ARN: secret.secretArn,
     POWERTOOLS_SERVICE_NAME: settings.serviceName,
-    // No NODE_OPTIONS=--enable-source-maps: measured (npm run bundle-sizes -- --source-maps) it adds 136-325 ms to
-    // the first stack trace of each container and 13-201 ms to the import. The map ships beside the bundle, so
-    // setting the variable on one function while debugging needs no new build.
+    // X-Ray: Lambda records each invocation (active tracing below), shared/tracing.ts each AWS SDK call inside it.
+    POWERTOOLS_TRACE_ENABLED: 'true',
+    // No NODE_OPTIONS=--enable-source-maps: measured (npm run bundle-sizes -- --source-maps) it adds 113-325 ms to
+    // the first stack trace of each container (README, "Cold starts"). The map ships beside the bundle, so setting
+    // the variable on one function while debugging needs no new build.
   };
   // Object keys and connection ids are only known at run time: the only wildcards, each acknowledged where granted.
   const acknowledgeWildcard = (resource: string) => Validations.of(role).acknowledge({
@@ -79,10 +81,13 @@ export function routeFunction(scope: Construct, row: Route, { table, bucket, sec
     memorySize: settings.memoryMb,
     timeout: FUNCTION_TIMEOUT,
     bundling: lambdaBundling,
+    tracing: Tracing.ACTIVE,
     role,
     logGroup: functionLogs,
     environment,
   });
+  // Active tracing grants xray:PutTraceSegments and xray:PutTelemetryRecords, which take no resource but `*`.
+  Validations.of(role).acknowledge({ id: 'AwsSolutions-IAM5[Resource::*]', reason: 'X-Ray trace segments and telemetry have no resource-level permissions: `*` is the only resource AWS accepts.' });
   Validations.of(fn).acknowledge({
     id: 'AwsSolutions-L1',
     reason: 'Node.js 22 is the LTS line the handlers are built and tested for (esbuild target node22), supported by Lambda into 2027; move BUNDLE.target and the runtime together.',

@@ -80,6 +80,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
     BUCKET_NAME: s3.bucketName,
     JWT_SECRET: options.jwtSecret,
     WS_CALLBACK_URL: `http://127.0.0.1:${wsPort}/${LOCAL_STAGE}`,
+    // No X-Ray daemon here: shared/tracing.ts then never imports the tracer.
+    POWERTOOLS_TRACE_ENABLED: 'false',
     ...options.env,
   });
   delete process.env.AWS_SESSION_TOKEN; // it would belong to a real key, not the emulators'

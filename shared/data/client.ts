@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { config } from '../config.ts';
+import { traced } from '../tracing.ts';
 
 /**
  * One DynamoDB client per container, created at cold start and reused by every invocation.
@@ -8,7 +9,7 @@ import { config } from '../config.ts';
  * instead of hanging the Lambda until its own timeout. throwOnRequestTimeout: without it the SDK only logs a warning
  * when requestTimeout passes and keeps waiting (found by test/security/faults.test.ts, "never answers").
  */
-export const dynamo = new DynamoDBClient({
+export const dynamo = traced(new DynamoDBClient({
   endpoint: config.dynamoEndpoint,
   maxAttempts: 3,
   requestHandler: {
@@ -21,7 +22,7 @@ export const dynamo = new DynamoDBClient({
     httpAgent: { keepAlive: true, maxSockets: 512 },
     httpsAgent: { keepAlive: true, maxSockets: 512 },
   },
-});
+}));
 
 export const db = DynamoDBDocumentClient.from(dynamo, {
   marshallOptions: { removeUndefinedValues: true },

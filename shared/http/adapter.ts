@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationError, toAppError } from '../errors.ts';
 import { errorResponse, json } from './responses.ts';
 import { tokenFromHeaders, verifyToken, type TokenClaims } from '../auth/tokens.ts';
@@ -9,7 +9,7 @@ import { writesNothing, type Access } from '../routes.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 import { API_SECURITY_HEADERS } from './security-headers.ts';
 
-type Schema = z.ZodType;
+type Schema = z.ZodMiniType;
 type Out<S> = S extends Schema ? z.output<S> : undefined;
 
 /** The part of a route-table row the adapter needs. */
@@ -137,7 +137,7 @@ async function parseForm(raw: Buffer, contentType: string): Promise<FormData> {
 
 /** Validates with a schema; the first problem becomes a 400 that names the field. */
 export function validate<S extends Schema>(schema: S, value: unknown, where: string): z.output<S> {
-  const result = schema.safeParse(value);
+  const result = z.safeParse(schema, value);
   if (result.success) return result.data;
   const issue = result.error.issues[0]!;
   const field = issue.path.length ? issue.path.join('.') : where;

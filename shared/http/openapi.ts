@@ -22,7 +22,7 @@ const STATUS_TEXT: Record<number, string> = {
  * JSON Schema for a zod schema; named schemas (`.meta({ id })`) go to components and are referenced from there.
  * OpenAPI 3.1 takes draft 2020-12; AsyncAPI 3.0's schema format is draft 07 (shared/ws/asyncapi.ts).
  */
-export function toSchema(schema: z.ZodType, io: 'input' | 'output', components: Components, target: 'draft-2020-12' | 'draft-07' = 'draft-2020-12'): JsonSchema {
+export function toSchema(schema: z.core.$ZodType, io: 'input' | 'output', components: Components, target: 'draft-2020-12' | 'draft-07' = 'draft-2020-12'): JsonSchema {
   const { $schema: _, $defs, definitions, ...rest } = z.toJSONSchema(schema, { io, target, unrepresentable: 'any' }) as JsonSchema & { $defs?: Components; definitions?: Components };
   for (const [name, definition] of Object.entries({ ...$defs, ...definitions })) components[name] = tidy(definition) as JsonSchema;
   return tidy(rest) as JsonSchema;
@@ -37,7 +37,7 @@ function tidy(node: unknown): unknown {
 }
 
 /** Path or query parameters from an object schema: one OpenAPI parameter per property. */
-function parameters(schema: z.ZodType | undefined, where: 'path' | 'query', components: Components) {
+function parameters(schema: z.core.$ZodType | undefined, where: 'path' | 'query', components: Components) {
   if (!schema) return [];
   const object = toSchema(schema, 'input', components) as { properties?: Record<string, JsonSchema>; required?: string[] };
   return Object.entries(object.properties ?? {}).map(([name, property]) => {

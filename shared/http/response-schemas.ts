@@ -70,7 +70,7 @@ export const conversationView = z.strictObject({
   admins: z.array(id).optional().meta({ description: 'Groups: the admins (the owner is not among them)' }),
   announcement: z.string().optional().meta({ description: 'Groups: the announcement ("" for none)' }),
   avatar_url: z.url().nullable().optional().meta({ description: 'Groups: a presigned GET URL of the avatar that expires, or null' }),
-  invite: groupInvite.optional(),
+  invite: z.optional(groupInvite),
 }).meta({ id: 'Conversation' });
 
 export const conversationListItem = conversationView.extend({

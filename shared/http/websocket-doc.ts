@@ -33,7 +33,7 @@ function fields(schema: z.ZodObject): string {
   return Object.entries(schema.shape).filter(([name]) => name !== 'event').map(([name, field]) => `\`${name}${field instanceof z.ZodOptional ? '?' : ''}\``).join(', ');
 }
 
-function frameSchema(schema: z.ZodType): unknown {
+function frameSchema(schema: z.core.$ZodType): unknown {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
   return rest;
 }

@@ -6,6 +6,7 @@ import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda'
 import { config } from '../config.ts';
 import { chunk } from '../data/operations.ts';
 import { logger, observeInvocation } from '../observability.ts';
+import { traced } from '../tracing.ts';
 import type { QueueRoute } from '../routes.ts';
 
 /**
@@ -14,11 +15,11 @@ import type { QueueRoute } from '../routes.ts';
  * infra/local/sqs-local.ts (only the endpoint differs, as for DynamoDB and @connections).
  */
 let client: SQSClient | undefined;
-const sqs = () => (client ??= new SQSClient({
+const sqs = () => (client ??= traced(new SQSClient({
   endpoint: config.sqsEndpoint,
   maxAttempts: 3,
   requestHandler: new NodeHttpHandler({ connectionTimeout: 1000, requestTimeout: 3000, httpAgent: new HttpAgent({ keepAlive: true, maxSockets: 64 }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: 64 }) }),
-}));
+})));
 
 /** SendMessageBatch takes at most 10 entries and 256 KB in all (callers keep their bodies well under 25 KB). */
 const BATCH_ENTRIES = 10;

@@ -1,5 +1,5 @@
 import type { APIGatewayEventWebsocketRequestContextV2, APIGatewayProxyWebsocketEventV2WithRequestContext, APIGatewayRequestAuthorizerEvent, APIGatewayAuthorizerResult, Context } from 'aws-lambda';
-import type { z } from 'zod';
+import type * as z from 'zod/mini';
 import { STATUS_BY_CODE, UnauthorizedError, toAppError } from '../errors.ts';
 import { verifyToken, type TokenClaims } from '../auth/tokens.ts';
 import { checkTokenVersion } from '../auth/sessions.ts';
@@ -15,7 +15,7 @@ export type AuthorizerContext = { principalId?: string; userId?: number | string
 export type WsEvent = APIGatewayProxyWebsocketEventV2WithRequestContext<APIGatewayEventWebsocketRequestContextV2 & { authorizer?: AuthorizerContext }>;
 export type WsResult = { statusCode: number; body?: string };
 
-type Schema = z.ZodType;
+type Schema = z.ZodMiniType;
 /** `caller` is who the $connect authorizer let in, with the token generation the connection was opened with. */
 export type WsInput<B> = { userId: number; caller: TokenClaims; connectionId: string; body: B extends Schema ? z.output<B> : undefined; event: WsEvent };
 

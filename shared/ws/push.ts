@@ -5,6 +5,7 @@ import { NodeHttpHandler } from '@smithy/node-http-handler';
 import pLimit from 'p-limit';
 import { config, need } from '../config.ts';
 import { METRIC, countMetric, logger } from '../observability.ts';
+import { traced } from '../tracing.ts';
 
 /**
  * Pushes frames to WebSocket connections through the API Gateway Management API (`PostToConnection`), on AWS and
@@ -12,14 +13,14 @@ import { METRIC, countMetric, logger } from '../observability.ts';
  * the routes that never push ($connect, $disconnect) need no callback URL.
  */
 let client: ApiGatewayManagementApiClient | undefined;
-const managementApi = () => (client ??= new ApiGatewayManagementApiClient({
+const managementApi = () => (client ??= traced(new ApiGatewayManagementApiClient({
   endpoint: need('wsCallbackUrl', 'WS_CALLBACK_URL'),
   // push() retries itself, within the push's budget and never after 410/403: the SDK's own retries would not know either.
   maxAttempts: 1,
   // The SDK pools 50 sockets: a fan-out with several shards in flight (or the local stack, where every function
   // shares this client) would queue behind them. Kept-alive sockets also spare each push a TLS handshake.
   requestHandler: new NodeHttpHandler({ httpAgent: new HttpAgent({ keepAlive: true, maxSockets: PUSH_SOCKETS }), httpsAgent: new HttpsAgent({ keepAlive: true, maxSockets: PUSH_SOCKETS }) }),
-}));
+})));
 
 /**
  * How many fan-out pushes a container keeps in flight, across all its pushAll() calls: enough to reach a big shard

@@ -10,21 +10,25 @@ import { summarize } from './stats.ts';
 
 /**
  * A function's SDK floor: a bundle of only the AWS SDK clients the function uses, built exactly as its own bundle
- * (infra/cdk/bundling.ts) and constructing them as a handler module does at load. What a function weighs and takes
- * to import beyond its floor is ours to cut; the floor itself is the SDK's.
+ * (infra/cdk/bundling.ts) and constructing them as a handler module does at load, through shared/tracing.ts (so the
+ * tracer's ~120 KB, imported only when tracing is on, is in the floor as in the bundle). What a function weighs and
+ * takes to import beyond its floor is ours to cut; the floor itself is the SDK's and its instrumentation's.
  */
 const ROOT = resolve(import.meta.dirname, '../..');
 const run = promisify(execFile);
 
+// Each client as the handlers make it: through shared/tracing.ts, so a floor carries the same lazily imported tracer.
 const CLIENTS = {
   table: `import { DynamoDBClient } from '@aws-sdk/client-dynamodb'; import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
-export const table = DynamoDBDocumentClient.from(new DynamoDBClient({}));`,
-  secret: `import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; export const secrets = new SecretsManagerClient({});`,
+export const table = DynamoDBDocumentClient.from(traced(new DynamoDBClient({})));`,
+  secret: `import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager'; export const secrets = traced(new SecretsManagerClient({}));`,
   bucket: `import { S3Client } from '@aws-sdk/client-s3'; import { createPresignedPost } from '@aws-sdk/s3-presigned-post';
-import { getSignedUrl } from '@aws-sdk/s3-request-presigner'; export const bucket = [new S3Client({}), createPresignedPost, getSignedUrl];`,
+import { getSignedUrl } from '@aws-sdk/s3-request-presigner'; export const bucket = [traced(new S3Client({})), createPresignedPost, getSignedUrl];`,
   connections: `import { ApiGatewayManagementApiClient } from '@aws-sdk/client-apigatewaymanagementapi';
-export const connections = new ApiGatewayManagementApiClient({ endpoint: 'https://example.com' });`,
+export const connections = traced(new ApiGatewayManagementApiClient({ endpoint: 'https://example.com' }));`,
+  queue: `import { SQSClient } from '@aws-sdk/client-sqs'; export const queue = traced(new SQSClient({}));`,
 } as const;
+const TRACED = `import { traced } from './shared/tracing.ts';`;
 export type SdkClient = keyof typeof CLIENTS;
 
 /** The clients a row's `access` declares; every row that reads the table also verifies or issues tokens (the secret). */
@@ -33,6 +37,7 @@ export function sdkClientsOf(row: Route): SdkClient[] {
     ...(row.access.table ? (['table', 'secret'] as const) : []),
     ...(row.access.bucket ? (['bucket'] as const) : []),
     ...(row.access.connections ? (['connections'] as const) : []),
+    ...(row.access.enqueue?.length ? (['queue'] as const) : []),
   ];
 }
 
@@ -47,7 +52,7 @@ export function buildFloor(clients: readonly SdkClient[], outDir: string): Promi
       await build({
         ...esbuildOptions('', file),
         entryPoints: undefined,
-        stdin: { contents: clients.map((client) => CLIENTS[client]).join('\n') || 'export {};', resolveDir: ROOT, loader: 'js' },
+        stdin: { contents: clients.length ? [TRACED, ...clients.map((client) => CLIENTS[client])].join('\n') : 'export {};', resolveDir: ROOT, loader: 'ts' },
         logLevel: 'error',
       });
       return { file, bytes: (await stat(file)).size };

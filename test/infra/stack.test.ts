@@ -3,7 +3,7 @@ import { Match } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { HTTP_DEFAULT, httpRoutes, lambdaFunctions, routes, wsRoutes } from '../../shared/routes.ts';
 import { TABLE_SCHEMA } from '../../shared/data/table.ts';
-import { actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
+import { XRAY_ACTIONS, actionsOf, expectedActions, functionOf, functionResource, logicalIdOf, statementsOf, synthChatStack, type CfnResource } from '../support/cdk.ts';
 
 /** Synthesized once for the file, from the real route table. */
 const { app, stack, template } = synthChatStack();
@@ -56,6 +56,17 @@ describe('the stack is built from the route table', () => {
       expect('WS_CALLBACK_URL' in env).toBe(Boolean(row.access.connections));
     }
   });
+
+  it('traces every function with X-Ray: active tracing, the SDK clients captured (POWERTOOLS_TRACE_ENABLED), and the X-Ray permissions', () => {
+    for (const row of functions) {
+      const { Properties: fn } = functionResource(stack, template, row);
+      expect(fn.TracingConfig, row.name).toEqual({ Mode: 'Active' });
+      expect(fn.Environment.Variables.POWERTOOLS_TRACE_ENABLED, row.name).toBe('true');
+      const xray = statementsOf(stack, template, row).filter((statement) => [statement.Action].flat().some((action) => action.startsWith('xray:')));
+      expect(xray, row.name).toMatchObject([{ Effect: 'Allow', Resource: '*' }]);
+      expect(actionsOf(xray), row.name).toEqual(XRAY_ACTIONS);
+    }
+  });
 });
 
 describe('least privilege from each row\'s access', () => {
@@ -78,6 +89,11 @@ describe('least privilege from each row\'s access', () => {
       expect(actionsOf(statementsOf(stack, template, row)).filter((action) => /^s3:(Put|Delete)/.test(action)), row.name).toEqual([]);
     }
     for (const row of functions) for (const action of actionsOf(statementsOf(stack, template, row))) expect(action).not.toContain('*');
+    // The one `*` resource: X-Ray's two write actions, which take no other.
+    for (const row of functions) {
+      const anyResource = statementsOf(stack, template, row).filter((statement) => [statement.Resource].flat().includes('*'));
+      expect(actionsOf(anyResource), row.name).toEqual(XRAY_ACTIONS);
+    }
   });
 
   it('scopes table actions to the table (and its indexes), never to *', () => {

@@ -49,13 +49,16 @@ export function actionsOf(statements: Statement[]): string[] {
 
 /**
  * What issue 5 promises each access level may do, written out independently of infra/cdk/permissions.ts; a queue
- * row's function also consumes its queue (what its SQS event source needs).
+ * row's function also consumes its queue (what its SQS event source needs). Every function sends X-Ray its traces.
  */
+/** What active tracing needs: X-Ray takes no resource but `*` for these. */
+export const XRAY_ACTIONS = ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'];
+
 export function expectedActions(access: Access, consumesQueue = false): string[] {
   const read = ['dynamodb:BatchGetItem', 'dynamodb:ConditionCheckItem', 'dynamodb:GetItem', 'dynamodb:Query'];
   const write = ['dynamodb:BatchWriteItem', 'dynamodb:DeleteItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
   return [
-    'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue',
+    'logs:CreateLogStream', 'logs:PutLogEvents', 'secretsmanager:GetSecretValue', ...XRAY_ACTIONS,
     ...(access.table ? read : []), ...(access.table === 'readwrite' ? write : []),
     ...(access.bucket ? ['s3:GetObject'] : []), ...(access.bucket === 'readwrite' ? ['s3:DeleteObject', 's3:PutObject'] : []),
     ...(access.connections ? ['execute-api:ManageConnections'] : []),

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import type { HttpRoute } from '../../shared/routes.ts';
 
 /** What the builders need of a row, HTTP or WebSocket (a WebSocket action's frame is its `body`). */
-export type RouteRow = { name: string; request?: { body?: z.ZodType; query?: z.ZodType; params?: z.ZodType } };
+export type RouteRow = { name: string; request?: { body?: z.core.$ZodType; query?: z.core.$ZodType; params?: z.core.$ZodType } };
 
 /**
  * Requests built from route-table rows, for the generated security suites (authorization matrix, fuzzing):
@@ -28,7 +28,7 @@ export type Field = { where: Where; name: string; required: boolean; schema: Jso
 /** What an input field refers to: a conversation, a message, a user, or a plain value. */
 export type FieldKind = 'conversation' | 'message' | 'user' | 'value';
 
-export function jsonSchemaOf(schema: z.ZodType): JsonSchema {
+export function jsonSchemaOf(schema: z.core.$ZodType): JsonSchema {
   return z.toJSONSchema(schema, { io: 'input', unrepresentable: 'any' }) as JsonSchema;
 }
 
