@@ -120,7 +120,7 @@ export const GATEWAY_ERROR_FRAME = frameDoc({
 
 /** A client frame: its route's `action`, then the route's body (the schema its handler validates with). */
 const action = <K extends string>(routeKey: K) => z.object({ action: z.literal(routeKey).meta({ description: 'Selects the route ($request.body.action)' }) });
-const withBody = <K extends string, B extends z.ZodType>(row: { routeKey: K; request: { body: B } }, doc: Omit<FrameDoc<z.ZodIntersection<ReturnType<typeof action<K>>, B>>, 'schema'>) =>
+const withBody = <K extends string, B extends z.core.SomeType>(row: { routeKey: K; request: { body: B } }, doc: Omit<FrameDoc<z.ZodIntersection<ReturnType<typeof action<K>>, B>>, 'schema'>) =>
   frameDoc({ schema: z.intersection(action(row.routeKey), row.request.body), ...doc });
 
 /**
