@@ -3,7 +3,7 @@ import type { DynamoFloor, RelayFloor } from './floor.ts';
 import type { Sections } from './sections.ts';
 import { PRICES } from './cost.ts';
 import { fmt, type Summary } from './stats.ts';
-import { renderFrameCosts } from './frames.ts';
+import { renderFrameCosts } from './frames-report.ts';
 
 export type BenchResults = {
   mode: 'quick' | 'full';
