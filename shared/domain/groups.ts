@@ -8,7 +8,6 @@ import { headImage } from '../data/images.ts';
 import { getConversation, listRoster, MEMBER_PREVIEW_MAX, memberItems, type ConversationRecord, type GroupFields, type RosterRecord, type SystemEvent } from '../data/conversations.ts';
 import { commitGroupChange, type GroupChange } from '../data/groups.ts';
 import { fromLastMessage } from '../data/messages.ts';
-import type { ServerFrame } from '../ws/push.ts';
 import { broadcast } from './broadcast.ts';
 import { checkInviteConsent } from './consent.ts';
 import { checkImageKey, checkImageUploaded } from './images.ts';
@@ -99,7 +98,6 @@ function apply(group: Group, decision: Decision, actorId: number): Applied {
 /**
  * Tells everyone concerned: the members (after the change) get each system message and the updated conversation;
  * those no longer in it get one `removed` (after a disband, every former member gets the message and `removed`).
- * Frames of events push.ts does not know yet are built here.
  */
 async function announce(applied: Applied, connections: Awaited<ReturnType<typeof listConnections>>): Promise<void> {
   const id = applied.conversation.id;
@@ -114,7 +112,7 @@ async function announce(applied: Applied, connections: Awaited<ReturnType<typeof
     ...views.map((message) => broadcast(staying, () => ({ event: 'message', message }))),
     broadcast(connections.filter((c) => gone.has(c.userId) || objects.has(c.userId)), (target) => (gone.has(target.userId)
       ? { event: 'removed', conversationId: id }
-      : { event: 'conversation', conversation: objects.get(target.userId) }) as unknown as ServerFrame),
+      : { event: 'conversation', conversation: objects.get(target.userId) })),
   ]);
 }
 

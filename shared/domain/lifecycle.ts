@@ -5,7 +5,6 @@ import { listConnections } from '../data/connections.ts';
 import { getConversation, listMemberIds, type MembershipRecord } from '../data/conversations.ts';
 import { deleteImage } from '../data/images.ts';
 import { eraseMessage, getMessageById, hideForMember, type MessageRecord } from '../data/messages.ts';
-import type { ServerFrame } from '../ws/push.ts';
 import { broadcast } from './broadcast.ts';
 import { requireMembership } from './membership.ts';
 import { roleOf } from './conversations.ts';
@@ -48,7 +47,7 @@ export async function recallMessage(callerId: number, conversationId: number, me
   if (outcome === 'already') return { messageId, recalled_by: callerId };
   await Promise.all([
     message.type === 'image' ? deleteImage(message.content).catch((error: Error) => logger.warn('recalled image not deleted', { error: error.name })) : undefined,
-    broadcast(connections, () => ({ event: 'recalled', conversationId, messageId, by: callerId }) as unknown as ServerFrame),
+    broadcast(connections, () => ({ event: 'recalled', conversationId, messageId, by: callerId })),
   ]);
   return { messageId, recalled_by: callerId };
 }

@@ -43,8 +43,11 @@ export type PushOutcome = 'sent' | 'gone' | 'failed';
 export type ServerFrame =
   | { event: 'message'; message: unknown }
   | { event: 'ack'; clientMessageId: string | null; message: unknown }
-  | { event: 'read'; conversationId: number; userId: number; messageId: number }
+  | { event: 'read'; conversationId: number; userId: number; messageId: number; seq: number }
   | { event: 'typing'; conversationId: number; userId: number }
+  | { event: 'conversation'; conversation: unknown }
+  | { event: 'removed'; conversationId: number }
+  | { event: 'recalled'; conversationId: number; messageId: number; by: number }
   | { event: 'pong' }
   | { event: 'error'; code: string; message: string; action?: string; clientMessageId?: string; retryAfter?: number };
 
