@@ -104,7 +104,8 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
   if ('duplicateOf' in allocation) return resend(conversationId, allocation.duplicateOf, input, senderId);
   const message = fromLastMessage(conversationId, last, allocation.seq);
   const [members, stored, own, ...hidden] = await Promise.allSettled([
-    reachAfterSeq(conversationId, allocation.group),
+    // A single conversation's two members never change: the roster read before the seq is the one after it.
+    membership.type === 'group' ? reachAfterSeq(conversationId, allocation.group) : { memberIds: new Set([...audience.visibleTo, ...hiddenFrom]), version: 0 },
     putMessage(message),
     recordOwnSend(membership, message.seq, message.id, clientMessageId),
     ...hiddenFrom.map((blockerId) => recordHidden(blockerId, conversationId, message.seq, allocation.previous)),
