@@ -37,7 +37,7 @@ export async function measureGroupOps(api: Api, meter: Meter, owner: BenchUser, 
     name: 'POST /message/recall (own message, group of 100)',
     runs: samples,
     prepare: async (i) => {
-      const { message } = await post('/message/send', { conversationId: recallGroup, content: `to recall ${i}`, type: 'text' });
+      const { data: message } = await post('/message/send', { conversationId: recallGroup, content: `to recall ${i}`, type: 'text' });
       return () => post('/message/recall', { conversationId: recallGroup, messageId: message.id });
     },
   };
