@@ -1,6 +1,6 @@
 import type { Api } from '../support/client.ts';
 import type { Meter, Cost } from './capacity.ts';
-import { seedGroup, seedMessages, seedUsers, type BenchUser } from './fixtures.ts';
+import type { BenchUser } from './fixtures.ts';
 import { fmt, summarize, type Summary } from './stats.ts';
 
 /**
@@ -15,6 +15,9 @@ type Op = { name: string; runs: number; prepare: (i: number) => Promise<() => Pr
 
 export async function measureGroupOps(api: Api, meter: Meter, owner: BenchUser, crowd: readonly BenchUser[], sizes: { samples: number; groupAdds: readonly number[]; getlistPages: number }): Promise<GroupOpPoint[]> {
   const { samples, getlistPages: getlistConversations } = sizes;
+  // The data layer reads its configuration at import: loaded here, once the stack has set it (report.ts imports
+  // this module for renderGroupOps before any stack runs).
+  const { seedGroup, seedMessages, seedUsers } = await import('./fixtures.ts');
   const ok = async (request: Promise<{ status: number; body: any }>) => {
     const res = await request;
     if (res.status >= 300) throw new Error(`bench request failed: ${res.status} ${JSON.stringify(res.body).slice(0, 300)}`);
