@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureDynamoFloor, measureRelayFloor } from './floor.ts';
 import { recipientSockets } from './delivery.ts';
-import { renderReport, type BenchResults } from './report.ts';
+import type { BenchResults } from './report.ts';
 
 /**
  * `npm run bench` (full, < 10 min on 2 cores) or `npm run bench -- --quick` (CI, < 1 min: smaller sizes, the same
@@ -37,10 +37,10 @@ async function main(): Promise<void> {
   log(`${quick ? 'quick' : 'full'} run on ${machine.cpu} x${machine.cores}, node ${machine.node}, load average ${machine.loadAtStart}`);
 
   // The logger and the handlers' configuration are made when their modules load: the settings go into the
-  // environment first, then the stack is loaded (imported statically, LOG_LEVEL came too late and the handlers
-  // logged every request at INFO).
+  // environment first, then the stack and the report (whose cost table imports the CDK app, and through it the
+  // logger) are loaded. Imported statically, LOG_LEVEL came too late and the handlers logged every request at INFO.
   Object.assign(process.env, HANDLER_ENV);
-  const { startLocalStack } = await import('../../infra/local/stack.ts');
+  const [{ startLocalStack }, { renderReport }] = await Promise.all([import('../../infra/local/stack.ts'), import('./report.ts')]);
   const stack = await startLocalStack({ tableName: 'bench', jwtSecret: randomBytes(32).toString('hex'), env: HANDLER_ENV });
   try {
     // The data layer reads its configuration at import, so the sections that use it load after the stack has set it.
