@@ -2,6 +2,6 @@ import { queueHandler } from '../shared/queue/sqs.ts';
 import { QUEUES } from '../shared/routes.ts';
 import { deliverShard, type FanOutShard } from '../shared/domain/fan-out.ts';
 
-export const handler = queueHandler(QUEUES.fanOut, async (body, info) => {
-  await deliverShard(body as FanOutShard, info);
+export const handler = queueHandler(QUEUES.fanOut, async (body) => {
+  await deliverShard(body as FanOutShard);
 });

@@ -43,6 +43,11 @@ export type GroupFields = {
   version: number;
   /** Set by disband: the conversation's members are gone and nothing more can happen in it. */
   disbanded?: boolean;
+  /**
+   * Users a change removed whose member items are still being deleted (a change too big for one transaction):
+   * a send that takes its seq meanwhile pushes to none of them. Cleared once the items are gone.
+   */
+  removing?: number[];
 };
 
 /**
@@ -203,9 +208,12 @@ export async function listRoster(conversationId: number): Promise<RosterRecord[]
   return (await queryPrefix(`CONV#${conversationId}`, 'MEMBER#', { ConsistentRead: true, ProjectionExpression: 'userId, joinedAt' })) as RosterRecord[];
 }
 
-/** Who is in a conversation: a Query of its roster (paged; 2,000 members are one page of about 160 KB). */
-export async function listMemberIds(conversationId: number): Promise<number[]> {
-  const items = await queryPrefix(`CONV#${conversationId}`, 'MEMBER#', { ProjectionExpression: 'userId' });
+/**
+ * Who is in a conversation: a Query of its roster (paged; 2,000 members are one page of about 160 KB). Strongly
+ * consistent when it decides who a stored message reaches (it then sees every group change committed before).
+ */
+export async function listMemberIds(conversationId: number, consistent = false): Promise<number[]> {
+  const items = await queryPrefix(`CONV#${conversationId}`, 'MEMBER#', { ProjectionExpression: 'userId', ConsistentRead: consistent });
   return items.map((item) => item.userId as number);
 }
 

@@ -1,7 +1,7 @@
 import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
-import type { TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
-import { TABLE } from './client.ts';
-import { batchDelete, batchPut, transactWrite } from './operations.ts';
+import { UpdateCommand, type TransactWriteCommandInput } from '@aws-sdk/lib-dynamodb';
+import { db, TABLE } from './client.ts';
+import { batchDelete, batchPut, ifCondition, transactWrite } from './operations.ts';
 import { conversationKey, getConversation, membershipKey, rosterKey, type GroupFields, type MembershipRecord, type RosterRecord } from './conversations.ts';
 import { messageKey, type MessageRecord } from './messages.ts';
 import type { Key } from './table.ts';
@@ -39,24 +39,27 @@ export async function commitGroupChange(change: GroupChange): Promise<'committed
     ...change.added.flatMap((items) => items.map((Item, i) => ({ Put: { TableName: TABLE, Item, ...(i === 0 ? { ConditionExpression: 'attribute_not_exists(PK)' } : {}) } }))),
     ...change.removed.flatMap((userId) => [membershipKey(userId, change.conversationId), rosterKey(change.conversationId, userId)].map((Key) => ({ Delete: { TableName: TABLE, Key } }))),
   ];
-  const decision = [metaUpdate(change), ...change.messages.map((message) => ({
+  const messages: TransactItem[] = change.messages.map((message) => ({
     Put: { TableName: TABLE, Item: { ...messageKey(change.conversationId, message.seq), ...message }, ConditionExpression: 'attribute_not_exists(PK)' },
-  }))];
-  const atomic = decision.length + memberWrites.length <= TRANSACTION_ITEMS_MAX;
+  }));
+  const atomic = 1 + messages.length + memberWrites.length <= TRANSACTION_ITEMS_MAX;
+  // Too big for one transaction: until the batches have deleted them, the META item names the users being removed,
+  // so a send that takes its seq meanwhile pushes to none of them (shared/domain/messages.ts, Reach).
+  const removing = !atomic && change.removed.length ? change.removed : undefined;
   try {
-    await transactWrite({ TransactItems: atomic ? [...decision, ...memberWrites] : decision });
+    await transactWrite({ TransactItems: [metaUpdate(change, removing), ...messages, ...(atomic ? memberWrites : [])] });
   } catch (error) {
     if (error instanceof TransactionCanceledException && error.CancellationReasons?.some((r) => r.Code === 'ConditionalCheckFailed')) return 'conflict';
     throw error;
   }
-  if (!atomic) await writeMembersInBatches(change);
+  if (!atomic) await writeMembersInBatches(change, removing);
   return 'committed';
 }
 
-function metaUpdate(change: GroupChange): TransactItem {
+function metaUpdate(change: GroupChange, removing: number[] | undefined): TransactItem {
   const last = change.messages.at(-1)!;
   const { id: _id, seq: _seq, conversationId: _c, receivedAt: _r, ...lastMessage } = last;
-  const fields = Object.entries(change.fields);
+  const fields = Object.entries({ ...change.fields, ...(removing ? { removing } : {}) });
   const names = Object.fromEntries(fields.map(([name], i) => [`#f${i}`, name]));
   const values = Object.fromEntries(fields.map(([, value], i) => [`:f${i}`, value]));
   return {
@@ -79,10 +82,12 @@ function metaUpdate(change: GroupChange): TransactItem {
   };
 }
 
-async function writeMembersInBatches(change: GroupChange): Promise<void> {
+async function writeMembersInBatches(change: GroupChange, removing: number[] | undefined): Promise<void> {
   const removedKeys = change.removed.flatMap((userId) => [membershipKey(userId, change.conversationId), rosterKey(change.conversationId, userId)]);
   const addedItems = change.added.flat();
   await Promise.all([batchDelete(removedKeys), batchPut(addedItems)]);
+  // Conditional: a later change may have named users of its own meanwhile.
+  if (removing) await ifCondition(db.send(new UpdateCommand({ TableName: TABLE, Key: conversationKey(change.conversationId), UpdateExpression: 'REMOVE removing', ConditionExpression: 'removing = :removing', ExpressionAttributeValues: { ':removing': removing } })));
   if (addedItems.length && (await getConversation(change.conversationId, true))?.disbanded) {
     await batchDelete(addedItems.map(({ PK, SK }) => ({ PK, SK })));
   }

@@ -49,10 +49,15 @@ export function findClientId(membership: MembershipRecord, clientMessageId: stri
   return { seq, id };
 }
 
+/**
+ * `group`: the group's state when the seq was taken — its version (every membership change moves it) and the users
+ * a too-big change is still removing — so the send can tell who may still receive it.
+ */
 export type SeqAllocation =
-  | { seq: number; previous?: LastMessage & { seq: number } }
+  | { seq: number; previous?: LastMessage & { seq: number }; group: { version: number; removing: number[] } }
   | { duplicateOf: MessageRecord }
-  | { windowFull: true };
+  | { windowFull: true }
+  | { disbanded: true };
 
 /**
  * The conversation's send limit, counted on its own item by the same UpdateItem that hands out the seq (an
@@ -75,7 +80,7 @@ export async function allocateSeq(conversationId: number, last: LastMessage, win
       Key: conversationKey(conversationId),
       // An @所有人 message is also remembered as the conversation's newest one (its seq: lastSeq before the ADD, + 1).
       UpdateExpression: `SET lastMessage = :message, lastActivityAt = :at${last.mentionAll ? ', mentionAllSeq = lastSeq + :one, mentionAllFrom = :mentionAll' : ''} ADD lastSeq :one, #window :one REMOVE #previous`,
-      ConditionExpression: 'attribute_exists(PK) AND (attribute_not_exists(#window) OR #window < :windowMax) AND (attribute_not_exists(lastMessage) OR NOT (lastMessage.draftId = :draft OR (lastMessage.senderId = :sender AND lastMessage.clientMessageId = :client)))',
+      ConditionExpression: 'attribute_exists(PK) AND attribute_not_exists(disbanded) AND (attribute_not_exists(#window) OR #window < :windowMax) AND (attribute_not_exists(lastMessage) OR NOT (lastMessage.draftId = :draft OR (lastMessage.senderId = :sender AND lastMessage.clientMessageId = :client)))',
       ExpressionAttributeNames: names,
       ExpressionAttributeValues: {
         ':windowMax': window.max, ':message': last, ':at': last.sentAt, ':one': 1, ':draft': last.draftId, ':sender': last.senderId, ':client': last.clientMessageId ?? '',
@@ -86,16 +91,21 @@ export async function allocateSeq(conversationId: number, last: LastMessage, win
     }));
     const old = out.Attributes ?? {};
     const seq = ((old.lastSeq as number | undefined) ?? 0) + 1;
-    return { seq, ...(old.lastMessage ? { previous: { ...(old.lastMessage as LastMessage), seq: seq - 1 } } : {}) };
+    return { seq, group: groupState(old), ...(old.lastMessage ? { previous: { ...(old.lastMessage as LastMessage), seq: seq - 1 } } : {}) };
   } catch (error) {
     const old = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
+    // A disband committed after the sender's membership was read: nothing more is sent to the group.
+    if (old?.disbanded) return { disbanded: true };
     if (!old?.lastMessage) throw error; // no conversation item: the caller's membership check has already failed
     const committed = fromLastMessage(conversationId, old.lastMessage as LastMessage, old.lastSeq as number);
-    if (committed.draftId === last.draftId) return { seq: committed.seq };
+    // A retry whose first attempt committed: still the newest message, so no group change came after its seq.
+    if (committed.draftId === last.draftId) return { seq: committed.seq, group: groupState(old) };
     if (((old[names['#window']] as number | undefined) ?? 0) >= window.max) return { windowFull: true };
     return { duplicateOf: committed };
   }
 }
+
+const groupState = (meta: Record<string, unknown>) => ({ version: (meta.version as number | undefined) ?? 0, removing: (meta.removing as number[] | undefined) ?? [] });
 
 /**
  * Write 3: the message itself. A retried call whose first attempt committed finds its own message in place

@@ -19,19 +19,19 @@ export function chunk<T>(items: readonly T[], size: number): T[][] {
  * Items by key: one BatchGet per 100 keys, all in parallel (so one round trip of latency whatever the count),
  * retrying the unprocessed keys DynamoDB hands back under load.
  */
-export async function batchGet(keys: readonly Key[], projection?: string): Promise<Record<string, unknown>[]> {
-  const parts = await Promise.all(chunk(keys, 100).map((part) => batchGetPart(part, projection)));
+export async function batchGet(keys: readonly Key[], projection?: string, consistent = false): Promise<Record<string, unknown>[]> {
+  const parts = await Promise.all(chunk(keys, 100).map((part) => batchGetPart(part, projection, consistent)));
   return parts.flat();
 }
 
-async function batchGetPart(keys: Key[], projection?: string): Promise<Record<string, unknown>[]> {
+async function batchGetPart(keys: Key[], projection: string | undefined, consistent: boolean): Promise<Record<string, unknown>[]> {
   const items: Record<string, unknown>[] = [];
   let pending = keys;
   for (let attempt = 0; pending.length > 0; attempt++) {
     if (attempt > 5) throw Object.assign(new Error('BatchGet left keys unprocessed'), { name: 'ThrottlingException' });
     if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, 20 * 2 ** attempt));
     const out = await db.send(new BatchGetCommand({
-      RequestItems: { [TABLE]: { Keys: pending, ...(projection ? { ProjectionExpression: projection } : {}) } },
+      RequestItems: { [TABLE]: { Keys: pending, ConsistentRead: consistent, ...(projection ? { ProjectionExpression: projection } : {}) } },
     }));
     items.push(...(out.Responses?.[TABLE] ?? []));
     pending = (out.UnprocessedKeys?.[TABLE]?.Keys ?? []) as Key[];

@@ -1,9 +1,9 @@
 import { config } from '../config.ts';
 import { QUEUES } from '../routes.ts';
 import { batchGet, chunk } from '../data/operations.ts';
-import { membershipKey } from '../data/conversations.ts';
+import { getConversation, membershipKey } from '../data/conversations.ts';
 import type { LiveConnection } from '../data/connections.ts';
-import { enqueue, type RecordInfo } from '../queue/sqs.ts';
+import { enqueue } from '../queue/sqs.ts';
 import { METRIC, countMetric } from '../observability.ts';
 import type { ServerFrame } from '../ws/push.ts';
 import { broadcast } from './broadcast.ts';
@@ -20,35 +20,39 @@ import { broadcast } from './broadcast.ts';
  */
 const SHARD_CONNECTIONS = 100;
 /**
- * A shard delivered later than this (a backlog, or a redelivery) first re-checks that its users are still members:
- * a member removed meanwhile gets nothing from it. Fresher shards skip the read, as an inline push would.
+ * One queued shard: the frame, its targets as [connectionId, userId] (compact: a shard has up to 100), and the
+ * group's version when the message's seq was taken (its targets were the members then).
  */
-const RECHECK_AFTER_MS = 1000;
-
-/** One queued shard: the frame and its targets as [connectionId, userId] (compact: a shard has up to 100). */
-export type FanOutShard = { conversationId: number; frame: ServerFrame; targets: Array<[connectionId: string, userId: number]> };
+export type FanOutShard = { conversationId: number; version: number; frame: ServerFrame; targets: Array<[connectionId: string, userId: number]> };
 
 export const shouldQueue = (connections: readonly LiveConnection[]) => connections.length > config.fanOutThreshold;
 
 /** Sends the shards (SendMessageBatch, 10 shards per call, all calls in parallel). */
-export async function queueFanOut(conversationId: number, connections: readonly LiveConnection[], frame: ServerFrame): Promise<void> {
-  const shards: FanOutShard[] = chunk(connections, SHARD_CONNECTIONS).map((part) => ({ conversationId, frame, targets: part.map((c) => [c.connectionId, c.userId]) }));
+export async function queueFanOut(conversationId: number, version: number, connections: readonly LiveConnection[], frame: ServerFrame): Promise<void> {
+  const shards: FanOutShard[] = chunk(connections, SHARD_CONNECTIONS).map((part) => ({ conversationId, version, frame, targets: part.map((c) => [c.connectionId, c.userId]) }));
   await enqueue(QUEUES.fanOut, shards);
   countMetric(METRIC.fanOutsQueued);
 }
 
-/** The fan-out function's work for one shard. */
-export async function deliverShard(shard: FanOutShard, { ageMs, receiveCount }: RecordInfo): Promise<void> {
+/**
+ * The fan-out function's work for one shard. A member removed after the send took its seq gets nothing from it,
+ * however long the shard waited: the shard first reads the group's version (one strongly consistent GetItem, which
+ * sees every committed change), and only when a change came since does it re-check its users' membership items
+ * (one BatchGet, strongly consistent). A quiet group's shard pays 1 read unit, not 100.
+ */
+export async function deliverShard(shard: FanOutShard): Promise<void> {
   let targets = shard.targets.map(([connectionId, userId]) => ({ connectionId, userId }));
-  if (ageMs > RECHECK_AFTER_MS || receiveCount > 1) {
+  const conversation = await getConversation(shard.conversationId, true);
+  if (!conversation || conversation.disbanded) return;
+  if ((conversation.version ?? 0) !== shard.version) {
     const members = await stillMembers(shard.conversationId, targets.map((t) => t.userId));
     targets = targets.filter((t) => members.has(t.userId));
   }
   await broadcast(targets, () => shard.frame);
 }
 
-/** Which of these users still hold a membership item in the conversation: one BatchGet per 100, in parallel. */
+/** Which of these users still hold a membership item in the conversation: one consistent BatchGet per 100, in parallel. */
 async function stillMembers(conversationId: number, userIds: readonly number[]): Promise<Set<number>> {
-  const items = await batchGet([...new Set(userIds)].map((userId) => membershipKey(userId, conversationId)), 'userId');
+  const items = await batchGet([...new Set(userIds)].map((userId) => membershipKey(userId, conversationId)), 'userId', true);
   return new Set(items.map((item) => item.userId as number));
 }

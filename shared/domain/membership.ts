@@ -21,10 +21,22 @@ const notFound = () => new NotFoundError('会话不存在');
 /** Who a user's message, typing or read event reaches: every member except those who block the user. */
 export type Audience = { membership: MembershipRecord; visibleTo: number[]; hiddenFrom: number[] };
 
-/** One round trip: the user's membership, the roster and the user's blockers, read in parallel. */
+/**
+ * A single conversation's two members never change (only group routes change a roster), so a container remembers
+ * them: a repeat send, read or typing in a 1:1 conversation skips the roster Query. Oldest forgotten first.
+ */
+const SINGLE_ROSTERS_MAX = 10_000;
+const singleRosters = new Map<number, number[]>();
+
+/** One round trip: the user's membership, the roster (unless remembered) and the user's blockers, read in parallel. */
 export async function resolveAudience(userId: number, conversationId: number): Promise<Audience> {
-  const [membership, memberIds, blockers] = await Promise.all([getMembership(userId, conversationId), listMemberIds(conversationId), listBlockers(userId)]);
+  const remembered = singleRosters.get(conversationId);
+  const [membership, memberIds, blockers] = await Promise.all([getMembership(userId, conversationId), remembered ?? listMemberIds(conversationId), listBlockers(userId)]);
   if (!membership) throw memberIds.length ? notMember() : notFound();
+  if (membership.type === 'single' && !remembered) {
+    if (singleRosters.size >= SINGLE_ROSTERS_MAX) singleRosters.delete(singleRosters.keys().next().value!);
+    singleRosters.set(conversationId, memberIds);
+  }
   return {
     membership,
     visibleTo: memberIds.filter((id) => !blockers.has(id)),

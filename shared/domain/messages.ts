@@ -1,7 +1,7 @@
 import { messageIdFor, newId } from '../ids.ts';
-import { NotFoundError, ValidationError } from '../errors.ts';
+import { ForbiddenError, NotFoundError, ValidationError } from '../errors.ts';
 import { logger, METRIC, countMetric } from '../observability.ts';
-import { getConversation, type LastMessage } from '../data/conversations.ts';
+import { getConversation, listMemberIds, type LastMessage } from '../data/conversations.ts';
 import {
   allocateSeq,
   deleteMessage,
@@ -63,13 +63,21 @@ export function toMessageView(message: MessageRecord): MessageView {
 }
 
 export type SendInput = { conversationId: number; content: string; type: MessageType; clientMessageId?: string; mentions?: number[]; mentionAll?: boolean };
-export type StoreResult = { message: MessageRecord; duplicate: boolean };
+/**
+ * Who a newly stored message may reach: the members once its seq was taken (the roster read after it, strongly
+ * consistent, less anyone a too-big change is still removing), and the group's version then. A member removed
+ * before the seq is not among them; one removed after it moves the version, which queued shards check.
+ */
+export type Reach = { memberIds: ReadonlySet<number>; version: number };
+/** `reach` undefined: the roster could not be read; the message is stored (and acked), the members catch up. */
+export type StoreResult = { message: MessageRecord; duplicate: true } | { message: MessageRecord; duplicate: false; reach: Reach | undefined };
 
 /**
  * Stores a message before anything is pushed (a failed push never loses it), hidden from the members who block
  * the sender. The writes, after the caller's round trip that read the sender's membership (`audience`):
  *   1. the conversation item hands out the seq (allocateSeq);
- *   2. in parallel: the message, the sender's membership (own seq not unread, client id), each blocker's.
+ *   2. in parallel: the message, the sender's membership (own seq not unread, client id), each blocker's, and
+ *      the roster once more (who the message reaches: see Reach).
  * A resend with the same clientMessageId returns the stored original instead of storing twice: found in the
  * sender's membership, or by the seq allocation when it is the newest message, or by the membership write when
  * two copies raced (the later copy is removed again). Sending goes through shared/domain/delivery.ts.
@@ -92,9 +100,12 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
   };
   const allocation = await allocateSeq(conversationId, last, windowOf(config.limits.conversationSend, String(conversationId)));
   if ('windowFull' in allocation) throw windowFull(config.limits.conversationSend, String(conversationId));
+  if ('disbanded' in allocation) throw new ForbiddenError('你不是该会话的成员');
   if ('duplicateOf' in allocation) return resend(conversationId, allocation.duplicateOf, input, senderId);
   const message = fromLastMessage(conversationId, last, allocation.seq);
-  const [stored, own, ...hidden] = await Promise.allSettled([
+  const [members, stored, own, ...hidden] = await Promise.allSettled([
+    // A single conversation's two members never change: the roster read before the seq is the one after it.
+    membership.type === 'group' ? reachAfterSeq(conversationId, allocation.group) : { memberIds: new Set([...audience.visibleTo, ...hiddenFrom]), version: 0 },
     putMessage(message),
     recordOwnSend(membership, message.seq, message.id, clientMessageId),
     ...hiddenFrom.map((blockerId) => recordHidden(blockerId, conversationId, message.seq, allocation.previous)),
@@ -111,7 +122,40 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
   // The message is stored, so the send succeeds: a failed bookkeeping write only shows it as unread to that member.
   for (const result of [own, ...hidden]) if (result.status === 'rejected') logger.warn('message stored, read state not updated', { error: (result.reason as Error).name });
   countMetric(METRIC.messagesSent); // here, not in the HTTP or WebSocket handler: every path that stores counts once
-  return { message, duplicate: false };
+  return { message, duplicate: false, reach: reached(members) };
+}
+
+/**
+ * The roster read after a seq was taken, in the same round trip as the message's writes (no added latency). A
+ * resend storing an earlier attempt's seq reads the group's state now instead (later than its seq: stricter).
+ *
+ * A container remembers the last roster it read this way with the version its seq saw. A later seq that sees the
+ * same version needs no read: every change moves the version, so none came after that earlier seq, and any before
+ * it was in the roster read after it. Not remembered while a too-big change is still deleting member items (its
+ * version moved before the items went). A hot group's sends then read their roster once per change, not per send.
+ */
+const ROSTERS_KEPT = 500;
+const rostersAtVersion = new Map<number, { version: number; memberIds: ReadonlySet<number> }>();
+
+async function reachAfterSeq(conversationId: number, group?: { version: number; removing: number[] }): Promise<Reach> {
+  const known = rostersAtVersion.get(conversationId);
+  if (group && known?.version === group.version && group.removing.length === 0) return known;
+  const [ids, now] = await Promise.all([listMemberIds(conversationId, true), group ? undefined : getConversation(conversationId, true)]);
+  const { version, removing } = group ?? { version: now?.version ?? 0, removing: now?.removing ?? [] };
+  const memberIds = new Set(ids);
+  for (const id of removing) memberIds.delete(id);
+  if (group && removing.length === 0) {
+    rostersAtVersion.delete(conversationId); // re-inserted as the newest
+    if (rostersAtVersion.size >= ROSTERS_KEPT) rostersAtVersion.delete(rostersAtVersion.keys().next().value!);
+    rostersAtVersion.set(conversationId, { version, memberIds });
+  }
+  return { memberIds, version };
+}
+
+function reached(read: PromiseSettledResult<Reach>): Reach | undefined {
+  if (read.status === 'fulfilled') return read.value;
+  logger.warn('roster not read after the seq: message stored, not pushed', { error: (read.reason as Error).name });
+  return undefined;
 }
 
 /**
@@ -124,9 +168,10 @@ async function resend(conversationId: number, earlier: { seq: number; id: number
   if (original) return { message: original, duplicate: true };
   const sentAt = new Date().toISOString();
   const message: MessageRecord = { draftId: earlier.id, senderId, content: input.content, type: input.type, sentAt, clientMessageId: input.clientMessageId, id: earlier.id, seq: earlier.seq, conversationId, receivedAt: sentAt };
-  await putMessage(message);
+  const [members, stored] = await Promise.allSettled([reachAfterSeq(conversationId), putMessage(message)]);
+  if (stored.status === 'rejected') throw stored.reason;
   countMetric(METRIC.messagesSent);
-  return { message, duplicate: false };
+  return { message, duplicate: false, reach: reached(members) };
 }
 
 export type HistoryQuery = { limit: number; before?: number; after?: number; before_seq?: number; after_seq?: number };

@@ -25,7 +25,9 @@ import { config } from '../config.ts';
  *   1. the sender's membership (the membership check, their read state and recent client ids), the roster, the
  *      sender's blockers, and the rate-limit counter (for an image, a HEAD of its upload), all in parallel;
  *   2. the conversation item hands out the seq, while the visible members' connections are looked up;
- *   3. the message, the sender's membership (and each blocker's) are written in parallel.
+ *   3. the message, the sender's membership (and each blocker's) are written in parallel, and the roster is read
+ *      again, strongly consistent: only those still members once the seq was taken are pushed to, so a member
+ *      removed before this message (whose removal has a lower seq) never gets it, whatever the race.
  * A duplicate (same clientMessageId) is acked again to the origin and pushed to nobody else, since they had it the
  * first time. (Left open: when the first attempt's store timed out yet committed, its client was told 503 and nobody
  * was pushed; the resend is acked and the members catch up from history, which seq gaps now make them do.)
@@ -43,15 +45,17 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
   ]);
   if (isImage) checkImageUploaded(image);
   checkMentions(senderId, input, audience, conversation);
-  const [stored, connections] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo).catch(unlisted)]);
+  const [stored, listed] = await Promise.all([storeNewMessage(senderId, input, audience), listConnections(audience.visibleTo).catch(unlisted)]);
   const [view] = await withImageUrls([toMessageView(stored.message)]);
   const ack = { event: 'ack', clientMessageId: input.clientMessageId ?? null, message: view! } as const;
-  if (stored.duplicate || !connections) {
+  if (stored.duplicate || !listed || !stored.reach) {
     if (origin) await push(origin, ack);
     return { message: view!, duplicate: stored.duplicate };
   }
+  const { memberIds, version } = stored.reach;
+  const connections = listed.filter((c) => memberIds.has(c.userId) || c.connectionId === origin);
   const frame = { event: 'message', message: view! } as const;
-  if (shouldQueue(connections)) await deliverThroughQueue(input.conversationId, connections, frame, ack, origin);
+  if (shouldQueue(connections)) await deliverThroughQueue(input.conversationId, version, connections, frame, ack, origin);
   else await broadcast(connections, (target) => (target.connectionId === origin ? ack : frame), origin);
   return { message: view!, duplicate: false };
 }
@@ -60,9 +64,9 @@ export async function sendMessage(senderId: number, input: SendInput, origin?: s
  * A large audience: the ack goes out while the other connections are queued in shards for the fan-out function, so
  * the sender waits for neither the pushes nor their retries. If the queue refuses them, they are pushed from here.
  */
-async function deliverThroughQueue(conversationId: number, connections: LiveConnection[], frame: ServerFrame, ack: ServerFrame, origin?: string): Promise<void> {
+async function deliverThroughQueue(conversationId: number, version: number, connections: LiveConnection[], frame: ServerFrame, ack: ServerFrame, origin?: string): Promise<void> {
   const others = connections.filter((c) => c.connectionId !== origin);
-  const queued = queueFanOut(conversationId, others, frame).then(() => true, (error: Error) => {
+  const queued = queueFanOut(conversationId, version, others, frame).then(() => true, (error: Error) => {
     logger.error('fan-out not queued: pushing inline', { conversationId, connections: others.length, error });
     return false;
   });

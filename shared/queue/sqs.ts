@@ -2,7 +2,7 @@ import { Agent as HttpAgent } from 'node:http';
 import { Agent as HttpsAgent } from 'node:https';
 import { SendMessageBatchCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { NodeHttpHandler } from '@smithy/node-http-handler';
-import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import type { Context, SQSBatchResponse, SQSEvent } from 'aws-lambda';
 import { config } from '../config.ts';
 import { chunk } from '../data/operations.ts';
 import { logger, observeInvocation } from '../observability.ts';
@@ -40,21 +40,18 @@ export async function enqueue(row: QueueRoute, bodies: readonly unknown[]): Prom
   }));
 }
 
-/** What a queue function sees of one record besides its body: how old it is and how often it was delivered. */
-export type RecordInfo = { ageMs: number; receiveCount: number };
-
 /**
  * Wraps a queue row's logic as the Lambda handler of its SQS event source: each record's body is parsed and run,
  * all in parallel; a record that throws is reported in batchItemFailures (the event source has
  * ReportBatchItemFailures on), so only it is delivered again, after the visibility timeout, and moved to the
  * dead-letter queue after maxReceiveCount deliveries.
  */
-export function queueHandler(row: QueueRoute, run: (body: unknown, info: RecordInfo) => Promise<void>) {
+export function queueHandler(row: QueueRoute, run: (body: unknown) => Promise<void>) {
   return (event: SQSEvent, context?: Context): Promise<SQSBatchResponse> =>
     observeInvocation(context, { route: row.name }, async () => {
       const failed = await Promise.all(event.Records.map(async (record) => {
         try {
-          await run(JSON.parse(record.body), recordInfo(record));
+          await run(JSON.parse(record.body));
           return undefined;
         } catch (error) {
           logger.error('queue record failed', { route: row.name, messageId: record.messageId, receiveCount: record.attributes.ApproximateReceiveCount, error: error as Error });
@@ -63,8 +60,4 @@ export function queueHandler(row: QueueRoute, run: (body: unknown, info: RecordI
       }));
       return { batchItemFailures: failed.filter((item) => item !== undefined) };
     });
-}
-
-function recordInfo(record: SQSRecord): RecordInfo {
-  return { ageMs: Date.now() - Number(record.attributes.SentTimestamp), receiveCount: Number(record.attributes.ApproximateReceiveCount) };
 }

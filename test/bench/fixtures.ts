@@ -61,8 +61,9 @@ export async function seedSingle(a: BenchUser, b: BenchUser): Promise<number> {
   return conversation.id;
 }
 
+/** A group as conversation/create makes one, owned by its first member (so group changes apply to it too). */
 export async function seedGroup(memberIds: number[]): Promise<number> {
-  const conversation = conversationRecord('group', memberIds);
+  const conversation = { ...conversationRecord('group', memberIds), name: null, ownerId: memberIds[0]!, admins: [], announcement: '', avatarKey: null, invite: 'all' as const, version: 0 };
   await fixtureLimit(() => putGroupConversation(conversation));
   return conversation.id;
 }

@@ -1,11 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startLocalStack } from '../../infra/local/stack.ts';
 import { currentLoad, describeMachine } from './machine.ts';
 import { measureDynamoFloor, measureRelayFloor } from './floor.ts';
 import { recipientSockets } from './delivery.ts';
-import { renderReport, type BenchResults } from './report.ts';
+import type { BenchResults } from './report.ts';
 
 /**
  * `npm run bench` (full, < 10 min on 2 cores) or `npm run bench -- --quick` (CI, < 1 min: smaller sizes, the same
@@ -16,8 +15,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const OUT = join(ROOT, 'bench-results');
 
 const SIZES = quick
-  ? { floorIterations: 30, deliveryMembers: [2, 10, 100], deliveryIterations: 10, burst: 5, dynamoIterations: 50, conversations: 20, contacts: 20, historyMessages: 1_000, httpSeconds: 1, samples: 10, sendMembers: [2, 10, 100], historySizes: [200, 1_000, 2_000], getlistSizes: [5, 20], coldRuns: 1, durationRuns: 10, frames: { typingMembers: 10, typingFrames: 100, markReadLengths: [100, 1_000], markReadFrames: 5 }, only: { http: ['POST /user/login', 'POST /message/send (1:1)'], coldStarts: ['userLogin', 'messageSend', 'wsSendMessage', 'wsAuthorizer'] } as Subset }
-  : { floorIterations: 200, deliveryMembers: [2, 10, 100, 500, 2_000], deliveryIterations: 50, burst: 20, dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], coldRuns: 5, durationRuns: 50, frames: { typingMembers: 30, typingFrames: 300, markReadLengths: [100, 1_000, 10_000], markReadFrames: 10 }, only: undefined as Subset };
+  ? { floorIterations: 30, deliveryMembers: [2, 10, 100], deliveryIterations: 10, burst: 5, dynamoIterations: 50, conversations: 20, contacts: 20, historyMessages: 1_000, httpSeconds: 1, samples: 10, sendMembers: [2, 10, 100], historySizes: [200, 1_000, 2_000], getlistSizes: [5, 20], groupAdds: [10, 100], getlistPages: 120, frames: { typingMembers: 10, typingFrames: 100, markReadLengths: [100, 1_000], markReadFrames: 5 }, coldRuns: 1, durationRuns: 10, only: { http: ['POST /user/login', 'POST /message/send (1:1)'], coldStarts: ['userLogin', 'messageSend', 'wsSendMessage', 'wsAuthorizer'] } as Subset }
+  : { floorIterations: 200, deliveryMembers: [2, 10, 100, 500, 2_000], deliveryIterations: 50, burst: 20, dynamoIterations: 300, conversations: 200, contacts: 100, historyMessages: 10_000, httpSeconds: 5, samples: 50, sendMembers: [2, 10, 100, 500], historySizes: [1_000, 10_000, 100_000], getlistSizes: [10, 50, 200], groupAdds: [10, 500], getlistPages: 250, frames: { typingMembers: 30, typingFrames: 300, markReadLengths: [100, 1_000, 10_000], markReadFrames: 10 }, coldRuns: 5, durationRuns: 50, only: undefined as Subset };
 
 /** The handlers' settings for the run: limits raised so the bench measures speed, not throttling; logs at WARN. */
 const HANDLER_ENV = {
@@ -37,6 +36,11 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   log(`${quick ? 'quick' : 'full'} run on ${machine.cpu} x${machine.cores}, node ${machine.node}, load average ${machine.loadAtStart}`);
 
+  // The logger and the handlers' configuration are made when their modules load: the settings go into the
+  // environment first, then the stack and the report (whose cost table imports the CDK app, and through it the
+  // logger) are loaded. Imported statically, LOG_LEVEL came too late and the handlers logged every request at INFO.
+  Object.assign(process.env, HANDLER_ENV);
+  const [{ startLocalStack }, { renderReport }] = await Promise.all([import('../../infra/local/stack.ts'), import('./report.ts')]);
   const stack = await startLocalStack({ tableName: 'bench', jwtSecret: randomBytes(32).toString('hex'), env: HANDLER_ENV });
   try {
     // The data layer reads its configuration at import, so the sections that use it load after the stack has set it.

@@ -2,6 +2,7 @@ import type { Machine } from './machine.ts';
 import type { DynamoFloor, RelayFloor } from './floor.ts';
 import type { Sections } from './sections.ts';
 import { PRICES } from './cost.ts';
+import { renderGroupOps } from './group-ops.ts';
 import { fmt, type Summary } from './stats.ts';
 import { renderFrameCosts } from './frames-report.ts';
 
@@ -58,9 +59,9 @@ export function renderReport(r: BenchResults): string {
   out.push('## 2. Live delivery (send → every recipient socket)');
   out.push(`Full local stack: \`sendMessage\` over the sender's WebSocket through the local WebSocket gateway, the handler (store + connection lookup, then PostToConnection through the gateway's @connections API), until the last recipient socket has the frame. Members hold two connections each up to 10 members, one each above; the sender's other connection counts as a recipient. p50/p95/p99 of sequential sends; msgs/s from a burst sent at once. Floor = the relay floor for the same number of sockets + DynamoDB Local's PutItem-then-Query p50.`);
   out.push(`Above ${r.fanOutThreshold} recipient connections the sender acks and queues the others in shards for the fan-out function (SQS; locally infra/local/sqs-local.ts), so its handler returns before the last push. msgs/s (burst) is the hot-group throughput: messages sent at once into one conversation with every member online, until every recipient socket has every one. Ack = the frame leaving the sender until its ack arrives. Relay floor = the bare relay to the same number of sockets.`);
-  out.push(table(['members', 'recipient sockets', 'path', 'p50 ms', 'p95 ms', 'p99 ms', 'ack p50 ms', 'ack p99 ms', 'msgs/s (burst)', 'pushes/msg', 'handler p50 ms', 'floor p50 ms', 'p50 / floor', 'p50 / relay floor'], r.delivery.map((p) => {
+  out.push(table(['members', 'recipient sockets', 'path', 'p50 ms', 'p95 ms', 'p99 ms', 'ack p50 ms', 'ack p99 ms', 'msgs/s (burst)', 'burst msgs', 'pushes/msg', 'handler p50 ms', 'floor p50 ms', 'p50 / floor', 'p50 / relay floor'], r.delivery.map((p) => {
     const floor = floorSend(p.recipientSockets);
-    return [p.members, p.recipientSockets, p.recipientSockets > r.fanOutThreshold ? 'queued' : 'inline', ...summaryCells(p), fmt(p.ack.p50), fmt(p.ack.p99), fmt(p.messagesPerSecond), fmt(p.pushesPerMessage), fmt(p.handler.p50), fmt(floor), `${(p.p50 / floor).toFixed(2)}×`, `${(p.p50 / relayFloor(p.recipientSockets)).toFixed(2)}×`];
+    return [p.members, p.recipientSockets, p.recipientSockets > r.fanOutThreshold ? 'queued' : 'inline', ...summaryCells(p), fmt(p.ack.p50), fmt(p.ack.p99), fmt(p.messagesPerSecond), p.burst, fmt(p.pushesPerMessage), fmt(p.handler.p50), fmt(floor), `${(p.p50 / floor).toFixed(2)}×`, `${(p.p50 / relayFloor(p.recipientSockets)).toFixed(2)}×`];
   })));
 
   out.push('## 3. HTTP endpoints (autocannon)');
@@ -102,6 +103,7 @@ export function renderReport(r: BenchResults): string {
   out.push(table(['conversations', 'p50 ms', 'p95 ms', 'p99 ms'], r.scale.getlist.map((p) => [p.conversations, ...summaryCells(p)])));
 
   out.push(...renderFrameCosts(r.frames));
+  out.push(renderGroupOps(r.groupOps));
 
   out.push('## Goals');
   const history = r.scale.history;

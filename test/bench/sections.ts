@@ -14,6 +14,7 @@ import { BENCH_PASSWORD, seedGroup } from './fixtures.ts';
 import { describeHttp, loadTest, type HttpResult } from './http.ts';
 import { getlistScale, historyScale, sendScale, type GetlistScalePoint, type HistoryScalePoint, type SendScalePoint } from './scale.ts';
 import { measureColdStarts, type ColdStart, type ColdStartCase } from './coldstart.ts';
+import { measureGroupOps, type GroupOpPoint } from './group-ops.ts';
 import { summarize, timeEach, type Summary } from './stats.ts';
 import { measureFrameCosts, type FrameCosts } from './frames.ts';
 import type { Log, Sizes } from './main.ts';
@@ -32,6 +33,7 @@ export type Sections = {
   sendCost: Array<{ members: number } & Cost>;
   coldStarts: ColdStart[];
   frames: FrameCosts;
+  groupOps: GroupOpPoint[];
 };
 
 export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmpDir: string): Promise<Sections> {
@@ -94,11 +96,14 @@ export async function runSections(stack: LocalStack, sizes: Sizes, log: Log, tmp
   log(`scale: getlist latency at ${sizes.getlistSizes.join(', ')} conversations`);
   const getlist = await getlistScale(api, world.peer, sizes.getlistSizes, sizes.samples);
 
+  log(`groups: members/add (${sizes.groupAdds.join(', ')} users), recall, getlist pages over ${sizes.getlistPages} conversations`);
+  const groupOps = await measureGroupOps(api, meter, world.owner, world.crowd, sizes);
+
   log('cold starts: bundle each function, answer a first event in a fresh node process');
   const coldCases = coldStartCases(samples, world).filter((c) => !sizes.only || sizes.only.coldStarts.includes(c.name));
   const coldStarts = await measureColdStarts(coldCases, `${tmpDir}/bundles`, sizes.coldRuns);
 
-  return { fixtures, capacity, sendCost, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts, frames };
+  return { fixtures, capacity, sendCost, delivery, handlerMs, bcrypt: bcryptMs, cost, http, scale: { send, history, getlist }, coldStarts, frames, groupOps };
 }
 
 /**
