@@ -128,27 +128,12 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
 /**
  * The roster read after a seq was taken, in the same round trip as the message's writes (no added latency). A
  * resend storing an earlier attempt's seq reads the group's state now instead (later than its seq: stricter).
- *
- * A container remembers the last roster it read this way with the version its seq saw. A later seq that sees the
- * same version needs no read: every change moves the version, so none came after that earlier seq, and any before
- * it was in the roster read after it. Not remembered while a too-big change is still deleting member items (its
- * version moved before the items went). A hot group's sends then read their roster once per change, not per send.
  */
-const ROSTERS_KEPT = 500;
-const rostersAtVersion = new Map<number, { version: number; memberIds: ReadonlySet<number> }>();
-
 async function reachAfterSeq(conversationId: number, group?: { version: number; removing: number[] }): Promise<Reach> {
-  const known = rostersAtVersion.get(conversationId);
-  if (group && known?.version === group.version && group.removing.length === 0) return known;
   const [ids, now] = await Promise.all([listMemberIds(conversationId, true), group ? undefined : getConversation(conversationId, true)]);
   const { version, removing } = group ?? { version: now?.version ?? 0, removing: now?.removing ?? [] };
   const memberIds = new Set(ids);
   for (const id of removing) memberIds.delete(id);
-  if (group && removing.length === 0) {
-    rostersAtVersion.delete(conversationId); // re-inserted as the newest
-    if (rostersAtVersion.size >= ROSTERS_KEPT) rostersAtVersion.delete(rostersAtVersion.keys().next().value!);
-    rostersAtVersion.set(conversationId, { version, memberIds });
-  }
   return { memberIds, version };
 }
 
