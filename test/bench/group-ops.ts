@@ -74,7 +74,7 @@ export function renderGroupOps(points: readonly GroupOpPoint[]): string {
   const head = ['operation', 'runs', 'p50 ms', 'p99 ms', 'calls', 'sequential', 'read units', 'write units (AWS rules)', 'DynamoDB operations'];
   const rows = points.map((p) => [p.name, p.n, fmt(p.p50), fmt(p.p99), p.cost.calls, p.cost.sequential, fmt(p.cost.readUnits), fmt(p.cost.writeUnitsAws), [...new Set(p.cost.operations)].join(', ')]);
   return [
-    '## 7. Groups, recall and paged getlist (issue 13)',
+    '## 8. Groups, recall and paged getlist (issue 13)',
     'Sequential HTTP requests through the local gateway, nobody online; calls and units from one more request of each under the DynamoDB meter (`sequential` is the longest chain of calls that waited for each other; adding users adds batched writes of their items, 2 per user, 16 BatchWrites in flight).',
     [`| ${head.join(' | ')} |`, `|${head.map(() => '---').join('|')}|`, ...rows.map((row) => `| ${row.join(' | ')} |`)].join('\n'),
   ].join('\n\n');
