@@ -44,8 +44,9 @@ export async function commitGroupChange(change: GroupChange): Promise<'committed
   }));
   const atomic = 1 + messages.length + memberWrites.length <= TRANSACTION_ITEMS_MAX;
   // Too big for one transaction: until the batches have deleted them, the META item names the users being removed,
-  // so a send that takes its seq meanwhile pushes to none of them (shared/domain/messages.ts, Reach).
-  const removing = !atomic && change.removed.length ? change.removed : undefined;
+  // so a send that takes its seq meanwhile pushes to none of them (shared/domain/messages.ts, Reach). A disband needs
+  // no such list: once it commits, no send gets a seq at all.
+  const removing = !atomic && change.removed.length && !change.fields.disbanded ? change.removed : undefined;
   try {
     await transactWrite({ TransactItems: [metaUpdate(change, removing), ...messages, ...(atomic ? memberWrites : [])] });
   } catch (error) {
