@@ -4,7 +4,7 @@ import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { db, TABLE } from './client.ts';
 import { padId, type Key } from './table.ts';
-import { batchGet, chunk, ifCondition } from './operations.ts';
+import { batchGet, ifCondition } from './operations.ts';
 import { conversationKey, membershipKey, type LastMessage, type MembershipRecord } from './conversations.ts';
 import { ID_SEQUENCE_SPACE, messageIdFor } from '../ids.ts';
 
@@ -216,7 +216,9 @@ export async function getMessage(conversationId: number, seq: number): Promise<M
 
 /**
  * The message with this id, from its seq's low 12 bits: the newest seq ≤ lastSeq with those bits is the one in
- * all but conversations past 4,096 messages, whose older candidates (4,096 apart) are read in the same BatchGet.
+ * all but conversations past 4,096 messages, whose older candidates (4,096 apart) are read in the same round trip
+ * (a BatchGet beside the newest one's GetItem: one more read unit per 4,096 messages, where waiting for the miss
+ * first cost a history page or a markRead a 4th sequential round trip).
  */
 export async function getMessageById(conversationId: number, messageId: number, lastSeq: number): Promise<MessageRecord | undefined> {
   const low = messageId % ID_SEQUENCE_SPACE;
@@ -224,13 +226,10 @@ export async function getMessageById(conversationId: number, messageId: number, 
   for (let seq = low + Math.floor((lastSeq - low) / ID_SEQUENCE_SPACE) * ID_SEQUENCE_SPACE; seq >= 1; seq -= ID_SEQUENCE_SPACE) candidates.push(seq);
   if (candidates.length === 0) return undefined;
   const [newest, ...older] = candidates;
-  const first = await getMessage(conversationId, newest!);
+  // The newest candidate may have just been written: read strongly consistent. The older ones are long settled.
+  const [first, rest] = await Promise.all([getMessage(conversationId, newest!), older.length ? batchGet(older.map((seq) => messageKey(conversationId, seq))) : []]);
   if (first?.id === messageId) return first;
-  for (const part of chunk(older, 100)) {
-    const found = (await batchGet(part.map((seq) => messageKey(conversationId, seq)))).find((item) => item.id === messageId);
-    if (found) return found as MessageRecord;
-  }
-  return undefined;
+  return rest.find((item) => item.id === messageId) as MessageRecord | undefined;
 }
 
 export type MessagePage = { messages: MessageRecord[]; hasMore: boolean };

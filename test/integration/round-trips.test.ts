@@ -68,6 +68,20 @@ describe('DynamoDB round trips per endpoint', () => {
     expect(forBig.calls).toBeLessThanOrEqual(forSmall.calls + 2);
   });
 
+  it('a history page by the id of an old message past 4,096 messages: still at most 3 sequential', async () => {
+    // Ids carry their seq's low 12 bits, so past 4,096 messages an id has several candidate seqs (written through
+    // the data layer: 4,200 sends over HTTP would take minutes).
+    const { seedMessages } = await import('../bench/fixtures.ts');
+    const conversationId = await ctx.api.conversation(peer.token, small.id, big.id);
+    const ids = await seedMessages(conversationId, peer.id, 4_200);
+    const page = await counter.measure(async () => {
+      const response = await ctx.api.get(`/message/history/${conversationId}?limit=20&before=${ids[59]}`, small.token);
+      expect(response.status).toBe(200);
+      expect(response.body.messages.map((m: { id: number }) => m.id)).toEqual(ids.slice(39, 59));
+    });
+    expect(page.sequential).toBeLessThanOrEqual(3);
+  }, 120_000);
+
   it('prints the table', () => {
     console.log('\nendpoint | small: calls/sequential | big: calls/sequential | operations (big)');
     for (const row of table) console.log(`${row.endpoint} | ${row.small.calls}/${row.small.sequential} | ${row.big.calls}/${row.big.sequential} | ${row.big.operations.join(',')}`);
