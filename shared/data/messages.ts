@@ -111,7 +111,12 @@ const groupState = (meta: Record<string, unknown>) => ({ version: (meta.version 
  * Write 3: the message itself. A retried call whose first attempt committed finds its own message in place
  * (same draft id): stored. Anything else in that slot cannot happen (a seq is handed out once), so it throws.
  */
-export async function putMessage(message: MessageRecord): Promise<void> {
+/**
+ * Writes a message into its seq's slot, once. The slot already holding this message (same id: an earlier attempt of
+ * this write, or the original a resend wanted to store for it) is no error: the message stored there is returned.
+ * A different message in the slot throws (the conditional check's exception).
+ */
+export async function putMessage(message: MessageRecord): Promise<MessageRecord> {
   try {
     await db.send(new PutCommand({
       TableName: TABLE,
@@ -119,9 +124,11 @@ export async function putMessage(message: MessageRecord): Promise<void> {
       ConditionExpression: 'attribute_not_exists(PK)',
       ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
     }));
+    return message;
   } catch (error) {
-    const existing = error instanceof ConditionalCheckFailedException && error.Item ? unmarshall(error.Item) : undefined;
-    if (existing?.draftId !== message.draftId) throw error;
+    const existing = error instanceof ConditionalCheckFailedException && error.Item ? (unmarshall(error.Item) as MessageRecord) : undefined;
+    if (existing?.id !== message.id) throw error;
+    return existing;
   }
 }
 

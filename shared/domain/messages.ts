@@ -114,6 +114,8 @@ export async function storeNewMessage(senderId: number, input: SendInput, audien
   ]);
   // A write whose answer was lost and whose resends failed may have committed all the same: look before saying 503.
   if (stored.status === 'rejected' && (await getMessage(conversationId, message.seq).catch(() => undefined))?.draftId !== message.draftId) throw stored.reason;
+  // A faster resend of this very send found our seq and stored the message for us: it answered and pushed it.
+  if (stored.status === 'fulfilled' && stored.value.draftId !== message.draftId) return { message: stored.value, duplicate: true };
   if (own.status === 'fulfilled' && own.value !== 'recorded') {
     // Another copy of this send recorded its client id first: this copy goes, the first one answers.
     await deleteMessage(conversationId, message.seq);
@@ -155,6 +157,8 @@ async function resend(conversationId: number, earlier: { seq: number; id: number
   const message: MessageRecord = { draftId: earlier.id, senderId, content: input.content, type: input.type, sentAt, clientMessageId: input.clientMessageId, id: earlier.id, seq: earlier.seq, conversationId, receivedAt: sentAt };
   const [members, stored] = await Promise.allSettled([reachAfterSeq(conversationId), putMessage(message)]);
   if (stored.status === 'rejected') throw stored.reason;
+  // The first attempt stored it meanwhile (it was only slower than this resend): that one answers and pushes.
+  if (stored.value.draftId !== message.draftId) return { message: stored.value, duplicate: true };
   countMetric(METRIC.messagesSent);
   return { message, duplicate: false, reach: reached(members) };
 }
