@@ -52,9 +52,8 @@ function loadConfig() {
     tokenTtlSeconds: positiveInt('TOKEN_TTL_SECONDS', 12 * 3600),
     bcryptCost: positiveInt('BCRYPT_COST', 10),
     imageMaxBytes: positiveInt('IMAGE_MAX_BYTES', 10 * 1024 * 1024),
-    /** One push's whole budget, retries included; each attempt gets at most pushAttemptTimeoutMs of it. */
+    /** One push's whole budget, retries (after a 429 or 5xx) included. */
     pushTimeoutMs: positiveInt('PUSH_TIMEOUT_MS', 3000),
-    pushAttemptTimeoutMs: positiveInt('PUSH_ATTEMPT_TIMEOUT_MS', 1500),
     /**
      * Above this many recipient connections a send hands its pushes to the fan-out queue in shards instead of
      * pushing them itself (README, "Fan-out"; the measurement behind the value is there).

@@ -54,24 +54,25 @@ export type ServerFrame =
   | { event: 'error'; code: string; message: string; action?: string; clientMessageId?: string; retryAfter?: number };
 
 /**
- * Throttling (429 LimitExceededException: the account's PostToConnection rate), server errors and timeouts pass;
- * any other 4xx will answer the same again (403: not this API's connection, 413: too large).
+ * Retried: throttling (429 LimitExceededException: the account's PostToConnection rate), server errors, and a
+ * connection refused before the request went out. Never retried: any other 4xx (403: not this API's connection,
+ * 413: too large) answers the same again; and an attempt that timed out or lost its connection mid-request may
+ * already have reached the client, so a second copy would arrive twice, where a lost push is only a seq gap the
+ * client fetches (SPEC, "Delivery guarantees"). Retrying those showed as duplicate acks and pushes under load.
  */
 function retryable(error: unknown): boolean {
   const status = (error as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-  return status === undefined || status === 429 || status >= 500;
+  if (status !== undefined) return status === 429 || status >= 500;
+  return (error as { code?: string }).code === 'ECONNREFUSED';
 }
 
-/**
- * One frame to one connection, retried with backoff until PUSH_TIMEOUT_MS (the push's whole budget) runs out; each
- * attempt gets at most PUSH_ATTEMPT_TIMEOUT_MS, so a stuck attempt still leaves time for another.
- */
+/** One frame to one connection, retried with backoff while PUSH_TIMEOUT_MS (the push's whole budget) lasts. */
 export async function push(connectionId: string, frame: ServerFrame): Promise<PushOutcome> {
   const deadline = Date.now() + config.pushTimeoutMs;
   const command = new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) });
   for (let attempt = 0; ; attempt++) {
     try {
-      await managementApi().send(command, { abortSignal: AbortSignal.timeout(Math.max(1, Math.min(config.pushAttemptTimeoutMs, deadline - Date.now()))) });
+      await managementApi().send(command, { abortSignal: AbortSignal.timeout(Math.max(1, deadline - Date.now())) });
       countMetric(METRIC.pushesDelivered);
       return 'sent';
     } catch (error) {
