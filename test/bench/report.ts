@@ -1,5 +1,5 @@
 import type { Machine } from './machine.ts';
-import type { DynamoFloor, RelayFloor } from './floor.ts';
+import { DYNAMO_WARMUP_PAIRS, type DynamoFloor, type RelayFloor } from './floor.ts';
 import type { Sections } from './sections.ts';
 import { PRICES } from './cost.ts';
 import { renderGroupOps } from './group-ops.ts';
@@ -48,7 +48,7 @@ export function renderReport(r: BenchResults): string {
   out.push('## 1. The floor');
   out.push('A bare `ws` server in this process relaying one ~200-byte frame to N sockets (no database, no Lambda), time until every socket has it:');
   out.push(table(['recipients', 'p50 ms', 'p95 ms', 'p99 ms'], r.floor.relay.map((f) => [f.recipients, ...summaryCells(f)])));
-  out.push('DynamoDB Local\'s own latency for the least a send must do, called directly with the SDK:');
+  out.push(`DynamoDB Local's own latency for the least a send must do, called directly with the SDK, after ${DYNAMO_WARMUP_PAIRS.toLocaleString('en-US')} warm-up calls of each (its JVM compiles its hot paths over the first thousands of requests; the sections below run against a warm one):`);
   const d = r.floor.dynamo;
   out.push(table(['operation', 'p50 ms', 'p95 ms', 'p99 ms'], [
     ['conditional PutItem', ...summaryCells(d.put)],
