@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server, type Socket } from 'node:net';
 import { startTestStack } from '../support/stack.ts';
 import { Api, type TestUser } from '../support/client.ts';
-import { faultInjector, seededRandom, type Fault } from '../support/faults.ts';
+import { faultInjector, seededRandom, SLOW_CALL_MS, type Fault } from '../support/faults.ts';
 import { WsClient, type Frame } from '../support/ws-client.ts';
 import { fill, requestFor } from '../support/route-requests.ts';
 import { httpRoutes } from '../../shared/routes.ts';
@@ -95,6 +95,30 @@ describe('DynamoDB faults', () => {
     await peerSocket.close();
   });
 
+  it('a resend that overtakes its first attempt\'s slow message write: stored once, pushed once, both acked', async () => {
+    const [sender, peerSocket] = await Promise.all([WsClient.connect(stack.wsUrl, owner.token), WsClient.connect(stack.wsUrl, peer.token)]);
+    let slowed = false;
+    faults.set((operation) => (operation === 'PutItem' && !slowed ? ((slowed = true), 'slow') : undefined));
+    try {
+      const frame = { action: 'sendMessage', conversationId, content: 'overtaken', clientMessageId: 'overtaken-1' };
+      sender.send(frame);
+      // The first attempt has its seq (and its client id recorded) and waits on its PutItem when the resend arrives.
+      await new Promise((resolve) => setTimeout(resolve, SLOW_CALL_MS / 2));
+      sender.send(frame);
+      const answers = await sender.waitFor((f) => f.clientMessageId === 'overtaken-1', { count: 2, timeoutMs: 10_000 });
+      expect(answers.map((a) => a.event)).toEqual(['ack', 'ack']);
+      expect(answers[0]!.message.id).toBe(answers[1]!.message.id);
+      const isThis = (f: Frame) => f.event === 'message' && f.message.content === 'overtaken';
+      await peerSocket.waitFor(isThis);
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      expect(peerSocket.received(isThis)).toHaveLength(1);
+      const history = await api.get(`/message/history/${conversationId}?limit=100`, owner.token);
+      expect(history.body.messages.filter((m: { content: string }) => m.content === 'overtaken')).toHaveLength(1);
+    } finally {
+      faults.clear();
+      await Promise.all([sender.close(), peerSocket.close()]);
+    }
+  });
 
   it('every route answers 503 SERVICE_UNAVAILABLE, quickly, when DynamoDB throttles every call', async () => {
     faults.set(() => 'throttle');

@@ -7,14 +7,16 @@ import { TransactionCanceledException } from '@aws-sdk/client-dynamodb';
  *   lose-response  the call reaches DynamoDB and succeeds, then the answer is lost (TimeoutError): the write happened
  *   black-hole     the call goes to a server that accepts connections and never answers (a real socket timeout)
  *   conflict       a transaction is cancelled for a conflicting transaction, before reaching DynamoDB (nothing written)
+ *   slow           the call reaches DynamoDB SLOW_CALL_MS late (a slow network path or a busy partition), then succeeds
  */
-export type Fault = 'throttle' | 'lose-response' | 'black-hole' | 'conflict';
+export type Fault = 'throttle' | 'lose-response' | 'black-hole' | 'conflict' | 'slow';
+export const SLOW_CALL_MS = 500;
 export type FaultPlan = (operation: string) => Fault | undefined;
 
 export async function faultInjector(blackHole?: { host: string; port: number }) {
   const { dynamo } = await import('../../shared/data/client.ts');
   let plan: FaultPlan = () => undefined;
-  const injected: Record<Fault, number> = { throttle: 0, 'lose-response': 0, 'black-hole': 0, conflict: 0 };
+  const injected: Record<Fault, number> = { throttle: 0, 'lose-response': 0, 'black-hole': 0, conflict: 0, slow: 0 };
   dynamo.middlewareStack.add(
     (next, context) => async (args) => {
       const fault = plan(String(context.commandName).replace(/Command$/, ''));
@@ -29,6 +31,7 @@ export async function faultInjector(blackHole?: { host: string; port: number }) 
         request.hostname = blackHole.host;
         request.port = blackHole.port;
       }
+      if (fault === 'slow') await new Promise((resolve) => setTimeout(resolve, SLOW_CALL_MS));
       const out = await next(args);
       if (fault === 'lose-response') throw awsError('TimeoutError', 'Connection timed out after the request was sent');
       return out;
