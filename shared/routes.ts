@@ -4,7 +4,7 @@ import * as schemas from './schemas.ts';
 /**
  * The route table: the single source of truth for what the backend serves. The CDK stack (one Lambda and one API
  * route per row, IAM from `access`), the local gateway, the OpenAPI document and the tests all read it.
- * Adding an endpoint means one row here and one handler file in functions/.
+ * Adding an endpoint means one row here (a const, listed in HTTP or WS) and one handler file in functions/.
  */
 export type Access = {
   /**
