@@ -1,7 +1,7 @@
 import { httpRoute } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { contactsAdd } from '../shared/routes.ts';
 import { addContact } from '../shared/domain/contacts.ts';
 
-export const handler = httpRoute(HTTP.contactsAdd, async ({ userId, body }) => {
+export const handler = httpRoute(contactsAdd, async ({ userId, body }) => {
   return { message: '添加联系人成功', contact: await addContact(userId, body.id) };
 });

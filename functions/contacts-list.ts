@@ -1,7 +1,7 @@
 import { httpRoute } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { contactsList } from '../shared/routes.ts';
 import { getContacts } from '../shared/domain/contacts.ts';
 
-export const handler = httpRoute(HTTP.contactsList, async ({ userId }) => {
+export const handler = httpRoute(contactsList, async ({ userId }) => {
   return { message: '查询成功', contacts: await getContacts(userId) };
 });

@@ -1,8 +1,8 @@
 import { httpRoute } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { conversationCreate } from '../shared/routes.ts';
 import { createConversation } from '../shared/domain/conversations.ts';
 
-export const handler = httpRoute(HTTP.conversationCreate, async ({ userId, query }) => {
+export const handler = httpRoute(conversationCreate, async ({ userId, query }) => {
   const { conversation, created } = await createConversation(userId, query.contactId, query.name);
   return { status: created ? 201 : 200, message: created ? '创建会话成功' : '会话已存在', conversation, conversations: [conversation] };
 });

@@ -1,7 +1,7 @@
 import { httpRoute } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { conversationMembersRemove } from '../shared/routes.ts';
 import { removeMembers } from '../shared/domain/groups.ts';
 
-export const handler = httpRoute(HTTP.conversationMembersRemove, async ({ userId, body }) => {
+export const handler = httpRoute(conversationMembersRemove, async ({ userId, body }) => {
   return { message: '移除成功', ...(await removeMembers(userId, body.conversationId, body.userIds)) };
 });

@@ -1,7 +1,7 @@
 import { httpRoute } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { conversationTransfer } from '../shared/routes.ts';
 import { transferOwnership } from '../shared/domain/groups.ts';
 
-export const handler = httpRoute(HTTP.conversationTransfer, async ({ userId, body }) => {
+export const handler = httpRoute(conversationTransfer, async ({ userId, body }) => {
   return { message: '转让成功', ...(await transferOwnership(userId, body.conversationId, body.userId)) };
 });

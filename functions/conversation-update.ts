@@ -1,8 +1,8 @@
 import { httpRoute } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { conversationUpdate } from '../shared/routes.ts';
 import { updateGroup } from '../shared/domain/groups.ts';
 
-export const handler = httpRoute(HTTP.conversationUpdate, async ({ userId, body }) => {
+export const handler = httpRoute(conversationUpdate, async ({ userId, body }) => {
   const { conversationId, ...update } = body;
   return { message: '修改成功', ...(await updateGroup(userId, conversationId, update)) };
 });

@@ -1,9 +1,9 @@
 import { httpRoute, validate } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { messageImage } from '../shared/routes.ts';
 import { legacyImageFields } from '../shared/schemas.ts';
 import { requestImageUpload, storeLegacyImage } from '../shared/domain/images.ts';
 
-export const handler = httpRoute(HTTP.messageImage, async (input) => {
+export const handler = httpRoute(messageImage, async (input) => {
   if (input.form) {
     const { conversationId } = validate(legacyImageFields, { conversationId: input.form.get('conversationId') ?? undefined }, 'form');
     return { status: 201, message: '上传成功', ...(await storeLegacyImage(input.userId, input.form.get('image'), conversationId)) };

@@ -1,7 +1,7 @@
 import { httpRoute } from '../shared/http/adapter.ts';
-import { HTTP } from '../shared/routes.ts';
+import { userProfile } from '../shared/routes.ts';
 import { getOwnProfile } from '../shared/domain/users.ts';
 
-export const handler = httpRoute(HTTP.userProfile, async ({ userId }) => {
+export const handler = httpRoute(userProfile, async ({ userId }) => {
   return { message: '查询成功', user: await getOwnProfile(userId) };
 });

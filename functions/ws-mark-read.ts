@@ -1,7 +1,7 @@
 import { wsRoute } from '../shared/ws/adapter.ts';
-import { WS } from '../shared/routes.ts';
+import { wsMarkRead } from '../shared/routes.ts';
 import { markRead } from '../shared/domain/delivery.ts';
 
-export const handler = wsRoute(WS.markRead, async ({ userId, body }) => {
+export const handler = wsRoute(wsMarkRead, async ({ userId, body }) => {
   await markRead(userId, body.conversationId, 'messageId' in body ? { messageId: body.messageId } : { seq: body.seq });
 });

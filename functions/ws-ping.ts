@@ -1,8 +1,8 @@
 import { wsRoute } from '../shared/ws/adapter.ts';
-import { WS } from '../shared/routes.ts';
+import { wsPing } from '../shared/routes.ts';
 import { config } from '../shared/config.ts';
 import { push } from '../shared/ws/push.ts';
 
-export const handler = wsRoute(WS.ping, async ({ connectionId }) => {
+export const handler = wsRoute(wsPing, async ({ connectionId }) => {
   await push(connectionId, { event: 'pong' });
 }, { limit: config.limits.ping });

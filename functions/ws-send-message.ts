@@ -1,7 +1,7 @@
 import { wsRoute } from '../shared/ws/adapter.ts';
-import { WS } from '../shared/routes.ts';
+import { wsSendMessage } from '../shared/routes.ts';
 import { sendMessage } from '../shared/domain/sending.ts';
 
-export const handler = wsRoute(WS.sendMessage, async ({ userId, connectionId, body }) => {
+export const handler = wsRoute(wsSendMessage, async ({ userId, connectionId, body }) => {
   await sendMessage(userId, body, connectionId);
 });

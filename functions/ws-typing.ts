@@ -1,7 +1,7 @@
 import { wsRoute } from '../shared/ws/adapter.ts';
-import { WS } from '../shared/routes.ts';
+import { wsTyping } from '../shared/routes.ts';
 import { typing } from '../shared/domain/delivery.ts';
 
-export const handler = wsRoute(WS.typing, async ({ userId, body }) => {
+export const handler = wsRoute(wsTyping, async ({ userId, body }) => {
   await typing(userId, body.conversationId);
 });

@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
 import { lambdaFunctions, routes, HTTP } from '../shared/routes.ts';
 import { esbuildOptions } from '../infra/cdk/bundling.ts';
-import { buildFloor, importMs, sdkClientsOf } from '../test/bench/sdk-floor.ts';
+import { buildFloor, importMs, importVersusFloor, sdkClientsOf, type Spread } from '../test/bench/sdk-floor.ts';
 import { summarize } from '../test/bench/stats.ts';
 
 /**
@@ -22,7 +22,8 @@ import { summarize } from '../test/bench/stats.ts';
 const ROOT = resolve(import.meta.dirname, '..');
 const GOALS = { overFloorKb: 100, importRatio: 1.3 };
 const argv = process.argv.slice(2);
-const runs = Number(argv[argv.indexOf('--runs') + 1]) || 5;
+// Enough alternating runs for a p50 to settle (README, "Cold starts": how far it moves between two runs).
+const runs = Number(argv[argv.indexOf('--runs') + 1]) || 15;
 const outDir = await mkdtemp(join(tmpdir(), 'bundle-sizes-'));
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 // What a handler module reads at load (shared/config.ts); no call is made.
@@ -38,15 +39,17 @@ try {
     const output = result.metafile.outputs[Object.keys(result.metafile.outputs).find((path) => path.endsWith('index.mjs'))!]!;
     const clients = sdkClientsOf(row);
     const floor = await buildFloor(clients, outDir);
+    // As the functions run: without --enable-source-maps (see --source-maps for why); each bundle in alternation with its floor.
+    const off = await importVersusFloor(file, floor.file, runs, { env });
+    const on = await importVersusFloor(file, floor.file, runs, { env: tracedEnv });
     rows.push({
       name: row.name, clients, bytes: output.bytes, floorBytes: floor.bytes,
-      // As the functions run: without --enable-source-maps (see --source-maps for why).
-      ms: await importMs(file, runs, { env }), floorMs: await importMs(floor.file, runs, { env }),
-      tracedMs: await importMs(file, runs, { env: tracedEnv }), tracedFloorMs: await importMs(floor.file, runs, { env: tracedEnv }),
+      ms: off.bundle.p50, floorMs: off.floor.p50, tracedMs: on.bundle.p50, tracedFloorMs: on.floor.p50, spreads: [off.bundle, off.floor] as const,
       inputs: Object.entries(output.inputs).map(([path, input]) => [path, input.bytesInOutput] as const),
     });
   }
   rows.sort((a, b) => b.bytes - a.bytes);
+  const median = (values: number[]) => summarize(values).p50;
   const header = ['function', 'SDK clients', 'bundle KB', 'floor KB', 'over KB', 'import ms', 'floor ms', 'ratio', 'traced ms', 'floor ms', 'ratio'];
   const ratioCell = (ratio: number) => `${ratio.toFixed(2)} ${ratio <= GOALS.importRatio ? '✅' : '❌'}`;
   const lines = rows.map((r) => {
@@ -61,8 +64,10 @@ try {
   const worstTraced = rows.reduce((a, b) => (b.tracedMs / b.tracedFloorMs > a.tracedMs / a.tracedFloorMs ? b : a));
   const tracer = await build({ ...esbuildOptions('', join(outDir, 'tracer', 'index.mjs')), entryPoints: undefined, stdin: { contents: "export { Tracer } from '@aws-lambda-powertools/tracer';", resolveDir: ROOT }, metafile: true, logLevel: 'error' });
   const tracerBytes = Object.entries(tracer.metafile.outputs).find(([path]) => path.endsWith('index.mjs'))![1].bytes;
-  const median = (values: number[]) => summarize(values).p50;
-  console.log(`\n${rows.length} functions (minified ESM, source maps alongside, not counted); import: p50 of ${runs} fresh \`node\` processes, tracing off (as locally) and on (as on AWS)`);
+  console.log(`\n${rows.length} functions (minified ESM, source maps alongside, not counted); import: p50 of ${runs} fresh \`node\` processes, each bundle in alternation with its floor, tracing off (as locally) and on (as on AWS)`);
+  const width = (s: Spread) => s.p90 - s.p10;
+  const widest = rows.reduce((a, b) => (width(b.spreads[0]) > width(a.spreads[0]) ? b : a));
+  console.log(`spread (p10–p90, tracing off): bundles ${median(rows.map((r) => width(r.spreads[0]))).toFixed(1)} ms wide at the median, floors ${median(rows.map((r) => width(r.spreads[1]))).toFixed(1)} ms; widest ${widest.name} ${widest.spreads[0].p10.toFixed(1)}–${widest.spreads[0].p90.toFixed(1)} ms`);
   console.log(`goals: ≤ ${GOALS.overFloorKb} KB over the floor (worst ${worstOver.name}: ${kb(worstOver.bytes - worstOver.floorBytes)} KB); import ≤ ${GOALS.importRatio}× the floor's (worst ${worstRatio.name}: ${(worstRatio.ms / worstRatio.floorMs).toFixed(2)}×; traced, worst ${worstTraced.name}: ${(worstTraced.tracedMs / worstTraced.tracedFloorMs).toFixed(2)}×)`);
   console.log(`Powertools Tracer with the X-Ray SDK: ${kb(tracerBytes)} KB in every bundle and in every floor (imported only when tracing is on); tracing on adds a median ${median(rows.map((r) => r.tracedMs - r.ms)).toFixed(1)} ms to a function's import (its floor's: ${median(rows.map((r) => r.tracedFloorMs - r.floorMs)).toFixed(1)} ms)`);
 

@@ -4,7 +4,7 @@ import * as schemas from './schemas.ts';
 /**
  * The route table: the single source of truth for what the backend serves. The CDK stack (one Lambda and one API
  * route per row, IAM from `access`), the local gateway, the OpenAPI document and the tests all read it.
- * Adding an endpoint means one row here and one handler file in functions/.
+ * Adding an endpoint means one row here (a const, listed in HTTP or WS) and one handler file in functions/.
  */
 export type Access = {
   /**
@@ -98,37 +98,42 @@ const http = <R extends Omit<HttpRoute, 'kind' | 'auth'> & { auth?: boolean }>(r
 /** A group change: the table, the avatar image (checked, and linked in the answer), and pushes to the members. */
 const groupChange = { table: 'readwrite', bucket: 'read', connections: true } as const;
 
-export const HTTP = {
-  userRegister: http({ name: 'userRegister', method: 'POST', path: '/user/register', entry: 'functions/user-register.ts', auth: false, access: { table: 'readwrite' }, summary: '用户注册', request: { body: schemas.registerBody } }),
-  userLogin: http({ name: 'userLogin', method: 'POST', path: '/user/login', entry: 'functions/user-login.ts', auth: false, access: { table: 'readwrite' }, summary: '用户登录', request: { body: schemas.loginBody } }),
-  userLogout: http({ name: 'userLogout', method: 'POST', path: '/user/logout', entry: 'functions/user-logout.ts', access: { table: 'readwrite', connections: true }, summary: '退出登录（所有设备）' }),
-  userPassword: http({ name: 'userPassword', method: 'POST', path: '/user/password', entry: 'functions/user-password.ts', access: { table: 'readwrite', connections: true }, summary: '修改密码（旧令牌全部失效）', request: { body: schemas.changePasswordBody } }),
-  userProfile: http({ name: 'userProfile', method: 'GET', path: '/user/profile', entry: 'functions/user-profile.ts', access: { table: 'read' }, summary: '根据token查用户信息' }),
-  userProfileById: http({ name: 'userProfileById', method: 'GET', path: '/user/profile/{id}', entry: 'functions/user-profile-by-id.ts', access: { table: 'read' }, summary: '用id查询用户信息', request: { params: schemas.idParam('id') } }),
-  contactsAdd: http({ name: 'contactsAdd', method: 'POST', path: '/contacts/add', entry: 'functions/contacts-add.ts', access: { table: 'readwrite' }, summary: '添加联系人', request: { body: schemas.contactBody } }),
-  contactsRemove: http({ name: 'contactsRemove', method: 'DELETE', path: '/contacts/remove/{contactId}', entry: 'functions/contacts-remove.ts', access: { table: 'readwrite' }, summary: '删除联系人', request: { params: schemas.idParam('contactId') } }),
-  contactsList: http({ name: 'contactsList', method: 'GET', path: '/contacts/list', entry: 'functions/contacts-list.ts', access: { table: 'read' }, summary: '查询联系人列表' }),
-  userBan: http({ name: 'userBan', method: 'POST', path: '/user/ban/{bannerId}', entry: 'functions/user-ban.ts', access: { table: 'readwrite' }, summary: '屏蔽用户', request: { params: schemas.idParam('bannerId') } }),
-  userUnban: http({ name: 'userUnban', method: 'DELETE', path: '/user/unban/{bannerId}', entry: 'functions/user-unban.ts', access: { table: 'readwrite' }, summary: '移除屏蔽', request: { params: schemas.idParam('bannerId') } }),
-  conversationCreate: http({ name: 'conversationCreate', method: 'POST', path: '/conversation/create', entry: 'functions/conversation-create.ts', access: { table: 'readwrite' }, summary: '创建会话', request: { query: schemas.createConversationQuery } }),
-  conversationGetlist: http({ name: 'conversationGetlist', method: 'GET', path: '/conversation/getlist', entry: 'functions/conversation-getlist.ts', access: { table: 'read', bucket: 'read' }, summary: '获取会话列表', request: { query: schemas.getlistQuery } }),
-  conversationMembers: http({ name: 'conversationMembers', method: 'GET', path: '/conversation/members', entry: 'functions/conversation-members.ts', access: { table: 'read' }, summary: '获取会话成员(不包含用户本身）', request: { query: schemas.conversationQuery } }),
-  conversationMembersAdd: http({ name: 'conversationMembersAdd', method: 'POST', path: '/conversation/members/add', entry: 'functions/conversation-members-add.ts', access: groupChange, summary: '添加群成员', request: { body: schemas.groupMembersBody } }),
-  conversationMembersRemove: http({ name: 'conversationMembersRemove', method: 'POST', path: '/conversation/members/remove', entry: 'functions/conversation-members-remove.ts', access: groupChange, summary: '移除群成员（群主、管理员）', request: { body: schemas.groupMembersBody } }),
-  conversationLeave: http({ name: 'conversationLeave', method: 'POST', path: '/conversation/leave', entry: 'functions/conversation-leave.ts', access: groupChange, summary: '退出群聊', request: { body: schemas.conversationBody } }),
-  conversationUpdate: http({ name: 'conversationUpdate', method: 'POST', path: '/conversation/update', entry: 'functions/conversation-update.ts', access: groupChange, summary: '修改群资料（群名、公告、头像、邀请权限）', request: { body: schemas.groupUpdateBody } }),
-  conversationAdmins: http({ name: 'conversationAdmins', method: 'POST', path: '/conversation/admins', entry: 'functions/conversation-admins.ts', access: groupChange, summary: '设置或取消管理员（群主）', request: { body: schemas.groupAdminBody } }),
-  conversationTransfer: http({ name: 'conversationTransfer', method: 'POST', path: '/conversation/transfer', entry: 'functions/conversation-transfer.ts', access: groupChange, summary: '转让群主', request: { body: schemas.groupTransferBody } }),
-  conversationDisband: http({ name: 'conversationDisband', method: 'POST', path: '/conversation/disband', entry: 'functions/conversation-disband.ts', access: groupChange, summary: '解散群聊（群主）', request: { body: schemas.conversationBody } }),
-  userSettings: http({ name: 'userSettings', method: 'POST', path: '/user/settings', entry: 'functions/user-settings.ts', access: { table: 'readwrite' }, summary: '修改个人设置（谁可以拉我入群）', request: { body: schemas.userSettingsBody } }),
-  messageHistory: http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read', bucket: 'read' }, summary: '获取消息记录', request: { params: schemas.idParam('conversation_id'), query: schemas.historyQuery } }),
-  messageSend: http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read', connections: true, enqueue: fanOutSender }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
-  messageRecall: http({ name: 'messageRecall', method: 'POST', path: '/message/recall', entry: 'functions/message-recall.ts', access: { table: 'readwrite', bucket: 'readwrite', connections: true }, summary: '撤回消息', request: { body: schemas.messageActionBody } }),
-  messageDelete: http({ name: 'messageDelete', method: 'POST', path: '/message/delete', entry: 'functions/message-delete.ts', access: { table: 'readwrite' }, summary: '删除消息（仅自己不可见）', request: { body: schemas.messageActionBody } }),
-  messageImage: http({ name: 'messageImage', method: 'POST', path: '/message/image', entry: 'functions/message-image.ts', access: { table: 'read', bucket: 'readwrite' }, summary: '上传图片（预签名上传；兼容旧的 multipart 上传）', request: { body: schemas.imageUploadBody, multipart: true } }),
-};
+/*
+ * One exported const per row, each made by a call marked pure: a handler imports its own row (`userLogin`, not
+ * `HTTP.userLogin`), so its bundle holds that row and that row's schemas only; `HTTP`, `WS` and `routes` are
+ * built from the same consts for everything that reads the whole table.
+ */
+export const userRegister = /* @__PURE__ */ http({ name: 'userRegister', method: 'POST', path: '/user/register', entry: 'functions/user-register.ts', auth: false, access: { table: 'readwrite' }, summary: '用户注册', request: { body: schemas.registerBody } });
+export const userLogin = /* @__PURE__ */ http({ name: 'userLogin', method: 'POST', path: '/user/login', entry: 'functions/user-login.ts', auth: false, access: { table: 'readwrite' }, summary: '用户登录', request: { body: schemas.loginBody } });
+export const userLogout = /* @__PURE__ */ http({ name: 'userLogout', method: 'POST', path: '/user/logout', entry: 'functions/user-logout.ts', access: { table: 'readwrite', connections: true }, summary: '退出登录（所有设备）' });
+export const userPassword = /* @__PURE__ */ http({ name: 'userPassword', method: 'POST', path: '/user/password', entry: 'functions/user-password.ts', access: { table: 'readwrite', connections: true }, summary: '修改密码（旧令牌全部失效）', request: { body: schemas.changePasswordBody } });
+export const userProfile = /* @__PURE__ */ http({ name: 'userProfile', method: 'GET', path: '/user/profile', entry: 'functions/user-profile.ts', access: { table: 'read' }, summary: '根据token查用户信息' });
+export const userProfileById = /* @__PURE__ */ http({ name: 'userProfileById', method: 'GET', path: '/user/profile/{id}', entry: 'functions/user-profile-by-id.ts', access: { table: 'read' }, summary: '用id查询用户信息', request: { params: /* @__PURE__ */ schemas.idParam('id') } });
+export const contactsAdd = /* @__PURE__ */ http({ name: 'contactsAdd', method: 'POST', path: '/contacts/add', entry: 'functions/contacts-add.ts', access: { table: 'readwrite' }, summary: '添加联系人', request: { body: schemas.contactBody } });
+export const contactsRemove = /* @__PURE__ */ http({ name: 'contactsRemove', method: 'DELETE', path: '/contacts/remove/{contactId}', entry: 'functions/contacts-remove.ts', access: { table: 'readwrite' }, summary: '删除联系人', request: { params: /* @__PURE__ */ schemas.idParam('contactId') } });
+export const contactsList = /* @__PURE__ */ http({ name: 'contactsList', method: 'GET', path: '/contacts/list', entry: 'functions/contacts-list.ts', access: { table: 'read' }, summary: '查询联系人列表' });
+export const userBan = /* @__PURE__ */ http({ name: 'userBan', method: 'POST', path: '/user/ban/{bannerId}', entry: 'functions/user-ban.ts', access: { table: 'readwrite' }, summary: '屏蔽用户', request: { params: /* @__PURE__ */ schemas.idParam('bannerId') } });
+export const userUnban = /* @__PURE__ */ http({ name: 'userUnban', method: 'DELETE', path: '/user/unban/{bannerId}', entry: 'functions/user-unban.ts', access: { table: 'readwrite' }, summary: '移除屏蔽', request: { params: /* @__PURE__ */ schemas.idParam('bannerId') } });
+export const conversationCreate = /* @__PURE__ */ http({ name: 'conversationCreate', method: 'POST', path: '/conversation/create', entry: 'functions/conversation-create.ts', access: { table: 'readwrite' }, summary: '创建会话', request: { query: schemas.createConversationQuery } });
+export const conversationGetlist = /* @__PURE__ */ http({ name: 'conversationGetlist', method: 'GET', path: '/conversation/getlist', entry: 'functions/conversation-getlist.ts', access: { table: 'read', bucket: 'read' }, summary: '获取会话列表', request: { query: schemas.getlistQuery } });
+export const conversationMembers = /* @__PURE__ */ http({ name: 'conversationMembers', method: 'GET', path: '/conversation/members', entry: 'functions/conversation-members.ts', access: { table: 'read' }, summary: '获取会话成员(不包含用户本身）', request: { query: schemas.conversationQuery } });
+export const conversationMembersAdd = /* @__PURE__ */ http({ name: 'conversationMembersAdd', method: 'POST', path: '/conversation/members/add', entry: 'functions/conversation-members-add.ts', access: groupChange, summary: '添加群成员', request: { body: schemas.groupMembersBody } });
+export const conversationMembersRemove = /* @__PURE__ */ http({ name: 'conversationMembersRemove', method: 'POST', path: '/conversation/members/remove', entry: 'functions/conversation-members-remove.ts', access: groupChange, summary: '移除群成员（群主、管理员）', request: { body: schemas.groupMembersBody } });
+export const conversationLeave = /* @__PURE__ */ http({ name: 'conversationLeave', method: 'POST', path: '/conversation/leave', entry: 'functions/conversation-leave.ts', access: groupChange, summary: '退出群聊', request: { body: schemas.conversationBody } });
+export const conversationUpdate = /* @__PURE__ */ http({ name: 'conversationUpdate', method: 'POST', path: '/conversation/update', entry: 'functions/conversation-update.ts', access: groupChange, summary: '修改群资料（群名、公告、头像、邀请权限）', request: { body: schemas.groupUpdateBody } });
+export const conversationAdmins = /* @__PURE__ */ http({ name: 'conversationAdmins', method: 'POST', path: '/conversation/admins', entry: 'functions/conversation-admins.ts', access: groupChange, summary: '设置或取消管理员（群主）', request: { body: schemas.groupAdminBody } });
+export const conversationTransfer = /* @__PURE__ */ http({ name: 'conversationTransfer', method: 'POST', path: '/conversation/transfer', entry: 'functions/conversation-transfer.ts', access: groupChange, summary: '转让群主', request: { body: schemas.groupTransferBody } });
+export const conversationDisband = /* @__PURE__ */ http({ name: 'conversationDisband', method: 'POST', path: '/conversation/disband', entry: 'functions/conversation-disband.ts', access: groupChange, summary: '解散群聊（群主）', request: { body: schemas.conversationBody } });
+export const userSettings = /* @__PURE__ */ http({ name: 'userSettings', method: 'POST', path: '/user/settings', entry: 'functions/user-settings.ts', access: { table: 'readwrite' }, summary: '修改个人设置（谁可以拉我入群）', request: { body: schemas.userSettingsBody } });
+export const messageHistory = /* @__PURE__ */ http({ name: 'messageHistory', method: 'GET', path: '/message/history/{conversation_id}', entry: 'functions/message-history.ts', access: { table: 'read', bucket: 'read' }, summary: '获取消息记录', request: { params: /* @__PURE__ */ schemas.idParam('conversation_id'), query: schemas.historyQuery } });
+export const messageSend = /* @__PURE__ */ http({ name: 'messageSend', method: 'POST', path: '/message/send', entry: 'functions/message-send.ts', access: { table: 'readwrite', bucket: 'read', connections: true, enqueue: fanOutSender }, summary: '发送消息', request: { body: schemas.sendMessageBody } });
+export const messageRecall = /* @__PURE__ */ http({ name: 'messageRecall', method: 'POST', path: '/message/recall', entry: 'functions/message-recall.ts', access: { table: 'readwrite', bucket: 'readwrite', connections: true }, summary: '撤回消息', request: { body: schemas.messageActionBody } });
+export const messageDelete = /* @__PURE__ */ http({ name: 'messageDelete', method: 'POST', path: '/message/delete', entry: 'functions/message-delete.ts', access: { table: 'readwrite' }, summary: '删除消息（仅自己不可见）', request: { body: schemas.messageActionBody } });
+export const messageImage = /* @__PURE__ */ http({ name: 'messageImage', method: 'POST', path: '/message/image', entry: 'functions/message-image.ts', access: { table: 'read', bucket: 'readwrite' }, summary: '上传图片（预签名上传；兼容旧的 multipart 上传）', request: { body: schemas.imageUploadBody, multipart: true } });
 
-export const httpRoutes: HttpRoute[] = Object.values(HTTP);
+export const HTTP = { userRegister, userLogin, userLogout, userPassword, userProfile, userProfileById, contactsAdd, contactsRemove, contactsList, userBan, userUnban, conversationCreate, conversationGetlist, conversationMembers, conversationMembersAdd, conversationMembersRemove, conversationLeave, conversationUpdate, conversationAdmins, conversationTransfer, conversationDisband, userSettings, messageHistory, messageSend, messageRecall, messageDelete, messageImage };
+
+export const httpRoutes: HttpRoute[] = /* @__PURE__ */ Object.values(HTTP);
 
 export const HTTP_DEFAULT: HttpDefaultRoute = { kind: 'httpDefault', name: 'httpDefault', routeKey: '$default', entry: 'functions/http-default.ts', access: {}, summary: '未知路径或方法：404 / 405' };
 
@@ -143,20 +148,20 @@ const ws = <R extends Omit<WsRoute, 'kind'>>(row: R) => ({ kind: 'ws' as const, 
 /** A frame answered to its own connection only, within a per-user limit counted in the table. */
 const answersWithinLimit = { table: 'readwrite', connections: true } as const;
 
-export const WS = {
-  connect: ws({
-    name: 'wsConnect', routeKey: '$connect', entry: 'functions/ws-connect.ts', access: { table: 'readwrite' }, summary: '建立连接（记录连接）',
-    authorizer: { name: 'wsAuthorizer', entry: 'functions/ws-authorize.ts', identitySource: 'route.request.querystring.token', access: { table: 'read' } },
-  }),
-  disconnect: ws({ name: 'wsDisconnect', routeKey: '$disconnect', entry: 'functions/ws-disconnect.ts', access: { table: 'readwrite' }, summary: '断开连接（删除连接记录）' }),
-  fallback: ws({ name: 'wsDefault', routeKey: '$default', entry: 'functions/ws-default.ts', access: answersWithinLimit, summary: '未知 action：回复错误帧（每用户限频）' }),
-  sendMessage: ws({ name: 'wsSendMessage', routeKey: 'sendMessage', entry: 'functions/ws-send-message.ts', access: { table: 'readwrite', bucket: 'read', connections: true, enqueue: fanOutSender }, summary: '发送消息', request: { body: schemas.sendMessageBody } }),
-  markRead: ws({ name: 'wsMarkRead', routeKey: 'markRead', entry: 'functions/ws-mark-read.ts', access: { table: 'readwrite', connections: true }, summary: '标记已读（每用户限频）', request: { body: schemas.markReadBody } }),
-  typing: ws({ name: 'wsTyping', routeKey: 'typing', entry: 'functions/ws-typing.ts', access: { table: 'readwrite', connections: true }, summary: '正在输入（每用户限频）', request: { body: schemas.typingBody } }),
-  ping: ws({ name: 'wsPing', routeKey: 'ping', entry: 'functions/ws-ping.ts', access: answersWithinLimit, summary: '心跳（每用户限频）' }),
-};
+export const wsConnect = /* @__PURE__ */ ws({
+  name: 'wsConnect', routeKey: '$connect', entry: 'functions/ws-connect.ts', access: { table: 'readwrite' }, summary: '建立连接（记录连接）',
+  authorizer: { name: 'wsAuthorizer', entry: 'functions/ws-authorize.ts', identitySource: 'route.request.querystring.token', access: { table: 'read' } },
+});
+export const wsDisconnect = /* @__PURE__ */ ws({ name: 'wsDisconnect', routeKey: '$disconnect', entry: 'functions/ws-disconnect.ts', access: { table: 'readwrite' }, summary: '断开连接（删除连接记录）' });
+export const wsDefault = /* @__PURE__ */ ws({ name: 'wsDefault', routeKey: '$default', entry: 'functions/ws-default.ts', access: answersWithinLimit, summary: '未知 action：回复错误帧（每用户限频）' });
+export const wsSendMessage = /* @__PURE__ */ ws({ name: 'wsSendMessage', routeKey: 'sendMessage', entry: 'functions/ws-send-message.ts', access: { table: 'readwrite', bucket: 'read', connections: true, enqueue: fanOutSender }, summary: '发送消息', request: { body: schemas.sendMessageBody } });
+export const wsMarkRead = /* @__PURE__ */ ws({ name: 'wsMarkRead', routeKey: 'markRead', entry: 'functions/ws-mark-read.ts', access: { table: 'readwrite', connections: true }, summary: '标记已读（每用户限频）', request: { body: schemas.markReadBody } });
+export const wsTyping = /* @__PURE__ */ ws({ name: 'wsTyping', routeKey: 'typing', entry: 'functions/ws-typing.ts', access: { table: 'readwrite', connections: true }, summary: '正在输入（每用户限频）', request: { body: schemas.typingBody } });
+export const wsPing = /* @__PURE__ */ ws({ name: 'wsPing', routeKey: 'ping', entry: 'functions/ws-ping.ts', access: answersWithinLimit, summary: '心跳（每用户限频）' });
 
-export const wsRoutes: WsRoute[] = Object.values(WS);
+export const WS = { connect: wsConnect, disconnect: wsDisconnect, fallback: wsDefault, sendMessage: wsSendMessage, markRead: wsMarkRead, typing: wsTyping, ping: wsPing };
+
+export const wsRoutes: WsRoute[] = /* @__PURE__ */ Object.values(WS);
 
 export const QUEUES = {
   // Batch 1: every shard its own invocation, so shards go out in parallel across containers. 10 at once keeps the
@@ -165,9 +170,9 @@ export const QUEUES = {
   fanOut: { kind: 'queue' as const, name: 'fanOut', entry: 'functions/fan-out.ts', access: { table: 'readwrite', connections: true }, summary: '大群消息分片推送', queueUrlEnv: 'FAN_OUT_QUEUE_URL', batchSize: 1, maxConcurrency: 10, visibilityTimeoutSeconds: 30, maxReceiveCount: 3 },
 } satisfies Record<string, QueueRoute>;
 
-export const queueRoutes: QueueRoute[] = Object.values(QUEUES);
+export const queueRoutes: QueueRoute[] = /* @__PURE__ */ Object.values(QUEUES);
 
-export const routes: Route[] = [...httpRoutes, HTTP_DEFAULT, ...wsRoutes, ...queueRoutes];
+export const routes: Route[] = /* @__PURE__ */ [httpRoutes, [HTTP_DEFAULT], wsRoutes, queueRoutes].flat();
 
 /**
  * Every Lambda function the rows make: one per row, plus the $connect row's authorizer as a function of its own

@@ -1,62 +1,41 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import { IMAGE_CONTENT_TYPES } from './image-types.ts';
+import { LIMITS } from './limits.ts';
 import { hasInvisible, mixesConfusableScripts } from './names.ts';
 
 /**
  * Request schemas: the handlers validate with them and the OpenAPI document is generated from them.
- * Limits here are the product's published limits (README, "Limits").
+ * Their limits are the product's published ones (shared/limits.ts).
  *
  * Written with zod/mini (functions and `.check()` instead of methods): every Lambda bundles these, and zod's
  * classic API is ~90 KB that esbuild cannot shake (its methods reach every schema type), mini ~20 KB. The schemas
  * are the same zod core objects, so the OpenAPI document (classic zod, never bundled) reads them unchanged.
  */
-// zod/mini loads no locale: without English its messages are a bare "Invalid input".
-z.config(en());
+/**
+ * Every schema below is built inside a call marked pure, so esbuild drops the ones a bundle does not reach: a
+ * handler carries, and builds at load, only its own route's schemas (and zod only the types those use). zod/mini
+ * loads no locale (its messages would be a bare "Invalid input"): English is set with the first schema built, so a
+ * bundle that validates nothing carries no locale either.
+ */
+let localized = false;
+const shakable = <T>(build: () => T): T => {
+  if (!localized) z.config(en());
+  localized = true;
+  return build();
+};
 
 /** `.meta()` of classic zod: the description and example the OpenAPI document shows. */
 const described = <S extends z.ZodMiniType>(schema: S, meta: z.core.GlobalMeta): S => (z.globalRegistry.add(schema, meta), schema);
 
-export const LIMITS = {
-  usernameMax: 32,
-  nicknameMax: 64,
-  emailMax: 254,
-  passwordMinBytes: 8,
-  passwordMaxBytes: 72, // bcrypt ignores everything past 72 bytes: refuse instead of silently truncating
-  textMax: 4000,
-  groupMembersMax: 2000,
-  groupNameMax: 64,
-  groupAnnouncementMax: 2000,
-  /** Admins per group: their ids live on the conversation item every send writes, so it stays small. */
-  groupAdminsMax: 50,
-  /** Users one members/add or members/remove takes (a group grows past it in several calls). */
-  groupChangeIdsMax: 500,
-  getlistPageDefault: 100,
-  getlistPageMax: 100,
-  /** Members one message may @-mention (each costs one write to their membership item). */
-  mentionsMax: 50,
-  /**
-   * Ids one conversation/create takes in its query string. API Gateway HTTP APIs cap the request line and header
-   * values together at 10,240 bytes (not adjustable): 256 ids of up to 16 digits, comma-separated, are 4.3 KB,
-   * which leaves about 5.5 KB for the path and headers (token included). A bigger group grows by members/add.
-   */
-  conversationCreateIdsMax: 256,
-  clientMessageIdMax: 64,
-  historyPageDefault: 50,
-  historyPageMax: 100,
-  jsonBodyMaxBytes: 64 * 1024,
-  /** The seed's multipart upload goes through a Lambda (6 MB payload cap): smaller than presigned uploads. */
-  legacyImageMaxBytes: 5 * 1024 * 1024,
-} as const;
-
-const safeId = z.number().check(z.refine((value) => Number.isSafeInteger(value) && value > 0, 'must be a positive integer below 2^53'));
-const decimalId = z.pipe(z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,16}$/, 'must be a decimal id')), z.transform(Number)), safeId);
+const safeId = /* @__PURE__ */ shakable(() => z.number().check(z.refine((value) => Number.isSafeInteger(value) && value > 0, 'must be a positive integer below 2^53')));
+const decimalId = /* @__PURE__ */ shakable(() => z.pipe(z.pipe(z.string().check(z.trim(), z.regex(/^\d{1,16}$/, 'must be a decimal id')), z.transform(Number)), safeId));
 
 /** An id: a JSON integer or a decimal string, positive and at most 2^53 − 1. */
-export const id = described(z.union([safeId, decimalId], { error: 'must be a positive integer id (at most 2^53 − 1)' }), {
+export const id = /* @__PURE__ */ shakable(() => described(z.union([safeId, decimalId], { error: 'must be a positive integer id (at most 2^53 − 1)' }), {
   description: 'Id: integer (or decimal string) between 1 and 2^53 − 1',
   example: 1234567890123,
-});
+}));
 
 /** A name people read (a nickname): trimmed, 1..max characters, nothing invisible or reordering (shared/names.ts). */
 const visible = (max: number) =>
@@ -69,7 +48,7 @@ const shown = () => z.string().check(z.refine((s) => !hasInvisible(s), 'must not
  * Checked and stored in NFKC form (what uniqueness is decided on, with case folding: shared/data/users.ts), so
  * `ａｄｍｉｎ` is stored as `admin` and collides with it.
  */
-export const username = described(
+export const username = /* @__PURE__ */ shakable(() => described(
   z.pipe(
     z.pipe(shown(), z.transform((s) => s.trim().normalize('NFKC'))),
     z.string().check(
@@ -80,41 +59,41 @@ export const username = described(
     ),
   ),
   { description: 'Unique after NFKC normalization and case folding (ａｄｍｉｎ is admin); letters, digits, _ . - @; no invisible, format or bidi characters; not mixing Latin, Cyrillic and Greek letters' },
-);
+));
 
-export const password = z.string().check(
+export const password = /* @__PURE__ */ shakable(() => z.string().check(
   z.refine((s) => Buffer.byteLength(s) >= LIMITS.passwordMinBytes, `must be at least ${LIMITS.passwordMinBytes} bytes`),
   z.refine((s) => Buffer.byteLength(s) <= LIMITS.passwordMaxBytes, `must be at most ${LIMITS.passwordMaxBytes} bytes`),
-);
+));
 
 /** A string of at most `max` characters, for fields whose only limit is their length. */
 const upTo = (max: number, message?: string) => z.string().check(z.maxLength(max, message));
 
-export const registerBody = z.object({
+export const registerBody = /* @__PURE__ */ shakable(() => z.object({
   username,
   password,
   nickname: visible(LIMITS.nicknameMax),
   // Seed clients send "" for no email: treat it as absent.
   email: z.pipe(z.transform((value) => (value === '' ? undefined : value)), z.nullish(z.email().check(z.maxLength(LIMITS.emailMax)))),
-});
+}));
 
-export const loginBody = z.object({
+export const loginBody = /* @__PURE__ */ shakable(() => z.object({
   username: upTo(LIMITS.usernameMax * 4, 'is too long'),
   password: upTo(1024, 'is too long'),
-});
+}));
 
-export const changePasswordBody = z.object({
+export const changePasswordBody = /* @__PURE__ */ shakable(() => z.object({
   oldPassword: upTo(1024, 'is too long'),
   newPassword: password,
-});
+}));
 
-export const contactBody = z.object({ id });
+export const contactBody = /* @__PURE__ */ shakable(() => z.object({ id }));
 
 export const idParam = <N extends string>(name: N) => z.object({ [name]: id } as Record<N, typeof id>);
 
-const groupName = visible(LIMITS.groupNameMax);
+const groupName = /* @__PURE__ */ shakable(() => visible(LIMITS.groupNameMax));
 
-export const createConversationQuery = z.object({
+export const createConversationQuery = /* @__PURE__ */ shakable(() => z.object({
   name: described(z.optional(groupName), { description: 'Groups only: the group name (1–64 characters)' }),
   contactId: z.pipe(
     z.pipe(
@@ -123,79 +102,79 @@ export const createConversationQuery = z.object({
     ),
     z.array(decimalId).check(z.minLength(1, 'needs at least one id'), z.maxLength(LIMITS.conversationCreateIdsMax, `allows at most ${LIMITS.conversationCreateIdsMax} ids`)),
   ),
-});
+}));
 
-export const conversationQuery = z.object({ conversationId: id });
+export const conversationQuery = /* @__PURE__ */ shakable(() => z.object({ conversationId: id }));
 
 /** A whole number from a JSON number or a query string, between min and max. */
 const coercedInt = (min: number, max: number, messages: { type?: string; min?: string } = {}) =>
   z.coerce.number({ error: messages.type }).check(z.int('must be an integer'), z.minimum(min, messages.min), z.maximum(max));
 
 /** A message's position in its conversation: 1, 2, 3, ... (a JSON integer or a decimal string). */
-export const seq = described(coercedInt(1, Number.MAX_SAFE_INTEGER, { type: 'must be a positive integer seq', min: 'must be at least 1' }), {
+export const seq = /* @__PURE__ */ shakable(() => described(coercedInt(1, Number.MAX_SAFE_INTEGER, { type: 'must be a positive integer seq', min: 'must be at least 1' }), {
   description: 'A message seq: 1, 2, 3, ... per conversation',
   example: 42,
-});
+}));
 
-export const historyQuery = z.object({
+export const historyQuery = /* @__PURE__ */ shakable(() => z.object({
   limit: z._default(coercedInt(1, LIMITS.historyPageMax), LIMITS.historyPageDefault),
   before: z.optional(id),
   after: z.optional(id),
   before_seq: z.optional(seq),
   after_seq: described(z.optional(coercedInt(0, Number.MAX_SAFE_INTEGER)), { description: 'The messages after this seq (0: from the first)' }),
-});
+}));
 
-export const messageType = z.enum(['text', 'image']);
+export const messageType = /* @__PURE__ */ shakable(() => z.enum(['text', 'image']));
 
-export const sendMessageBody = z.object({
+export const sendMessageBody = /* @__PURE__ */ shakable(() => z.object({
   conversationId: id,
   content: z.string().check(z.minLength(1, 'must not be empty'), z.maxLength(LIMITS.textMax, `must be at most ${LIMITS.textMax} characters`)),
   type: z._default(messageType, 'text'),
   clientMessageId: z.optional(z.string().check(z.minLength(1), z.maxLength(LIMITS.clientMessageIdMax), z.regex(/^[\w.:-]+$/, 'may contain letters, digits, _ . : - only'))),
   mentions: described(z.optional(z.array(id).check(z.maxLength(LIMITS.mentionsMax, `allows at most ${LIMITS.mentionsMax} ids`))), { description: 'Members this message @-mentions (member ids only)' }),
   mentionAll: described(z.optional(z.boolean()), { description: 'Groups: @所有人 (owner and admins only)' }),
-});
+}));
 
 /** Asking for a presigned image upload; the size cap is configuration (IMAGE_MAX_BYTES), checked by the domain. */
-export const imageUploadBody = z.object({
+export const imageUploadBody = /* @__PURE__ */ shakable(() => z.object({
   contentType: z.enum(IMAGE_CONTENT_TYPES, { error: `must be one of ${IMAGE_CONTENT_TYPES.join(', ')}` }),
   size: z.number().check(z.int('must be an integer'), z.minimum(1, 'must be at least 1 byte')),
   conversationId: id,
-});
+}));
 
 /** The legacy multipart body's optional text field. */
-export const legacyImageFields = z.object({ conversationId: z.optional(id) });
+export const legacyImageFields = /* @__PURE__ */ shakable(() => z.object({ conversationId: z.optional(id) }));
 
 /** WebSocket frames: `action` selects the route (API Gateway reads it); the rest is validated like a body. */
-export const markReadBody = z.union(
+export const markReadBody = /* @__PURE__ */ shakable(() => z.union(
   [z.object({ conversationId: id, messageId: id }), z.object({ conversationId: id, seq })],
   { error: 'needs conversationId and messageId or seq' },
-);
+));
 
-export const typingBody = z.object({ conversationId: id });
+export const typingBody = /* @__PURE__ */ shakable(() => z.object({ conversationId: id }));
 
 /** Group management bodies (POST /conversation/...). */
-const userIds = z.array(id).check(z.minLength(1, 'needs at least one id'), z.maxLength(LIMITS.groupChangeIdsMax, `allows at most ${LIMITS.groupChangeIdsMax} ids`));
-export const conversationBody = z.object({ conversationId: id });
-export const groupMembersBody = z.object({ conversationId: id, userIds });
-export const groupInvite = described(z.enum(['all', 'admins']), { description: '`all`: any member may add people; `admins`: only the owner and admins' });
-export const groupUpdateBody = z.object({
+const userIds = /* @__PURE__ */ shakable(() => z.array(id).check(z.minLength(1, 'needs at least one id'), z.maxLength(LIMITS.groupChangeIdsMax, `allows at most ${LIMITS.groupChangeIdsMax} ids`)));
+export const conversationBody = /* @__PURE__ */ shakable(() => z.object({ conversationId: id }));
+export const groupMembersBody = /* @__PURE__ */ shakable(() => z.object({ conversationId: id, userIds }));
+export const groupInvite = /* @__PURE__ */ shakable(() => described(z.enum(['all', 'admins']), { description: '`all`: any member may add people; `admins`: only the owner and admins' }));
+export const groupUpdateBody = /* @__PURE__ */ shakable(() => z.object({
   conversationId: id,
   name: z.optional(groupName),
   announcement: z.optional(upTo(LIMITS.groupAnnouncementMax, `must be at most ${LIMITS.groupAnnouncementMax} characters`)),
   avatarKey: described(z.optional(upTo(200)), { description: 'An image key uploaded for this conversation (POST /message/image)' }),
   invite: z.optional(groupInvite),
-});
-export const groupAdminBody = z.object({ conversationId: id, userId: id, admin: z.boolean() });
-export const groupTransferBody = z.object({ conversationId: id, userId: id });
+}));
+export const groupAdminBody = /* @__PURE__ */ shakable(() => z.object({ conversationId: id, userId: id, admin: z.boolean() }));
+export const groupTransferBody = /* @__PURE__ */ shakable(() => z.object({ conversationId: id, userId: id }));
 
-export const groupInvites = described(z.enum(['anyone', 'contacts']), { description: '`anyone` (the default) or `contacts`: only people on my contact list may put me in a group' });
-export const userSettingsBody = z.object({ groupInvites });
+export const groupInvites = /* @__PURE__ */ shakable(() => described(z.enum(['anyone', 'contacts']), { description: '`anyone` (the default) or `contacts`: only people on my contact list may put me in a group' }));
+export const userSettingsBody = /* @__PURE__ */ shakable(() => z.object({ groupInvites }));
 
 /** A message in a conversation, by its id (recall, delete for me). */
-export const messageActionBody = z.object({ conversationId: id, messageId: id });
+export const messageActionBody = /* @__PURE__ */ shakable(() => z.object({ conversationId: id, messageId: id }));
 
-export const getlistQuery = z.object({
+export const getlistQuery = /* @__PURE__ */ shakable(() => z.object({
   limit: z._default(coercedInt(1, LIMITS.getlistPageMax), LIMITS.getlistPageDefault),
   cursor: described(z.optional(upTo(200)), { description: 'The `next_cursor` of the previous page (opaque)' }),
-});
+}));

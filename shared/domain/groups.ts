@@ -1,6 +1,6 @@
 import { newId } from '../ids.ts';
 import { ConflictError, ForbiddenError, NotFoundError, ServiceUnavailableError, ValidationError } from '../errors.ts';
-import { LIMITS } from '../schemas.ts';
+import { LIMITS } from '../limits.ts';
 import { getUsers, type UserRecord } from '../data/users.ts';
 import { listBlockers } from '../data/blocks.ts';
 import { listConnections } from '../data/connections.ts';

@@ -2,7 +2,7 @@ import { config } from '../config.ts';
 import { newId } from '../ids.ts';
 import { PayloadTooLargeError, UnsupportedMediaTypeError, ValidationError } from '../errors.ts';
 import { IMAGE_EXTENSIONS, sniffImageType, type ImageContentType } from '../image-types.ts';
-import { LIMITS } from '../schemas.ts';
+import { LIMITS } from '../limits.ts';
 import { imageKey, imagePrefix, presignDownload, presignUpload, putImage, type StoredImage } from '../data/images.ts';
 import { requireMembership } from './membership.ts';
 import type { MessageView } from './messages.ts';

@@ -4,7 +4,7 @@ import { PayloadTooLargeError, STATUS_BY_CODE, UnauthorizedError, ValidationErro
 import { errorResponse, json } from './responses.ts';
 import { tokenFromHeaders, verifyToken, type TokenClaims } from '../auth/tokens.ts';
 import { checkTokenVersion } from '../auth/sessions.ts';
-import { LIMITS } from '../schemas.ts';
+import { LIMITS } from '../limits.ts';
 import { writesNothing, type Access } from '../routes.ts';
 import { METRIC, countMetric, logger, observeInvocation } from '../observability.ts';
 import { API_SECURITY_HEADERS } from './security-headers.ts';

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { esbuildOptions } from '../../infra/cdk/bundling.ts';
 import type { Route } from '../../shared/routes.ts';
-import { summarize } from './stats.ts';
+import { percentile, summarize } from './stats.ts';
 
 /**
  * A function's SDK floor: a bundle of only the AWS SDK clients the function uses, built exactly as its own bundle
@@ -61,15 +61,41 @@ export function buildFloor(clients: readonly SdkClient[], outDir: string): Promi
   return floors.get(key)!;
 }
 
-/** Milliseconds a fresh `node` (with `nodeFlags`) takes to import the bundle, p50 of `runs` processes. */
-export async function importMs(file: string, runs: number, options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+/** A fresh `node` (with `nodeFlags`) importing the bundle: each call of the returned function runs one, and gives its import ms. */
+export async function importProbe(file: string, options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<() => Promise<number>> {
   const probe = join(resolve(file, '..'), 'import-probe.mjs');
   await mkdir(resolve(file, '..'), { recursive: true });
   await writeFile(probe, `const t = performance.now(); await import(${JSON.stringify(pathToFileURL(file).href)}); process.stdout.write(String(performance.now() - t)); process.exit(0);`);
-  const samples: number[] = [];
-  for (let i = 0; i < runs; i++) {
-    const { stdout } = await run(process.execPath, [...(options.nodeFlags ?? []), probe], { env: { ...process.env, ...options.env } });
-    samples.push(Number(stdout));
-  }
-  return summarize(samples).p50;
+  return async () => Number((await run(process.execPath, [...(options.nodeFlags ?? []), probe], { env: { ...process.env, ...options.env } })).stdout);
+}
+
+/**
+ * Runs the samplers in alternation (a b a b ...), `runs` times each after one unmeasured round (it warms the file
+ * cache): a change in the machine's load then lands on a bundle and its floor alike, instead of on whichever was
+ * measured while it lasted. Returns each sampler's samples.
+ */
+export async function alternate(runs: number, samplers: ReadonlyArray<() => Promise<number>>): Promise<number[][]> {
+  for (const sample of samplers) await sample();
+  const samples = samplers.map(() => [] as number[]);
+  for (let i = 0; i < runs; i++) for (const [s, sample] of samplers.entries()) samples[s]!.push(await sample());
+  return samples;
+}
+
+/** A p50 with the spread around it (p10 and p90), for import times measured in alternation. */
+export type Spread = { p50: number; p10: number; p90: number };
+export function spreadOf(samples: readonly number[]): Spread {
+  const sorted = [...samples].sort((a, b) => a - b);
+  return { p50: summarize(samples).p50, p10: percentile(sorted, 10), p90: percentile(sorted, 90) };
+}
+
+/** A bundle's import time and its floor's, measured in alternation; p50s, spreads and the ratio of the p50s. */
+export async function importVersusFloor(file: string, floorFile: string, runs: number, options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<{ bundle: Spread; floor: Spread; ratio: number }> {
+  const [bundle, floor] = (await alternate(runs, [await importProbe(file, options), await importProbe(floorFile, options)])).map(spreadOf) as [Spread, Spread];
+  return { bundle, floor, ratio: bundle.p50 / floor.p50 };
+}
+
+/** Milliseconds a fresh `node` (with `nodeFlags`) takes to import the bundle, p50 of `runs` processes. */
+export async function importMs(file: string, runs: number, options: { nodeFlags?: string[]; env?: NodeJS.ProcessEnv } = {}): Promise<number> {
+  const [samples] = await alternate(runs, [await importProbe(file, options)]);
+  return summarize(samples!).p50;
 }
