@@ -30,7 +30,8 @@ const managementApi = () => (client ??= traced(new ApiGatewayManagementApiClient
  * never behind this queue.
  */
 const PUSH_CONCURRENCY = 32;
-const fanOutLimit = pLimit(PUSH_CONCURRENCY);
+// Pure: a function that never pushes (most of them) then bundles no p-limit.
+const fanOutLimit = /* @__PURE__ */ pLimit(PUSH_CONCURRENCY);
 /** Sockets per container: a fan-out invocation pushes up to its batch of shards at once, each PUSH_CONCURRENCY wide. */
 const PUSH_SOCKETS = 512;
 
