@@ -1,9 +1,9 @@
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
-import { httpRoutes, pathPattern } from '../shared/routes.ts';
+import { HTTP_ROUTE_KEYS_ENV, routeKeysFrom } from '../shared/routes.ts';
 import { MethodNotAllowedError, NotFoundError } from '../shared/errors.ts';
 import { errorResponse } from '../shared/http/responses.ts';
 
-const rows = httpRoutes.map((row) => ({ method: row.method, pattern: pathPattern(row.path).pattern }));
+const rows = routeKeysFrom(process.env[HTTP_ROUTE_KEYS_ENV]);
 
 /** The HTTP API's $default route: a request no row matches gets the envelope, never API Gateway's bare 404. */
 export const handler = async (event: APIGatewayProxyEventV2): Promise<APIGatewayProxyStructuredResultV2> => {

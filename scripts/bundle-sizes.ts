@@ -5,7 +5,7 @@ import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import { pathToFileURL } from 'node:url';
 import { build } from 'esbuild';
-import { lambdaFunctions, routes, HTTP } from '../shared/routes.ts';
+import { lambdaFunctions, routes, HTTP, HTTP_ROUTE_KEYS_ENV, httpRouteKeys, httpRoutes } from '../shared/routes.ts';
 import { esbuildOptions } from '../infra/cdk/bundling.ts';
 import { buildFloor, importMs, importVersusFloor, sdkClientsOf, type Spread } from '../test/bench/sdk-floor.ts';
 import { summarize } from '../test/bench/stats.ts';
@@ -27,7 +27,7 @@ const runs = Number(argv[argv.indexOf('--runs') + 1]) || 15;
 const outDir = await mkdtemp(join(tmpdir(), 'bundle-sizes-'));
 const kb = (bytes: number) => (bytes / 1024).toFixed(1);
 // What a handler module reads at load (shared/config.ts); no call is made.
-const env = { TABLE_NAME: 'sizes', JWT_SECRET: 'sizes', AWS_REGION: 'us-east-1', BUCKET_NAME: 'sizes', WS_CALLBACK_URL: 'https://example.com/prod' };
+const env = { TABLE_NAME: 'sizes', JWT_SECRET: 'sizes', AWS_REGION: 'us-east-1', BUCKET_NAME: 'sizes', WS_CALLBACK_URL: 'https://example.com/prod', [HTTP_ROUTE_KEYS_ENV]: httpRouteKeys(httpRoutes) };
 // What Lambda adds with active tracing on, so the tracer and the X-Ray SDK start as they do there.
 const tracedEnv = { ...env, POWERTOOLS_TRACE_ENABLED: 'true', AWS_EXECUTION_ENV: 'AWS_Lambda_nodejs22.x', LAMBDA_TASK_ROOT: outDir, _X_AMZN_TRACE_ID: 'Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1' };
 

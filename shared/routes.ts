@@ -137,6 +137,23 @@ export const httpRoutes: HttpRoute[] = /* @__PURE__ */ Object.values(HTTP);
 
 export const HTTP_DEFAULT: HttpDefaultRoute = { kind: 'httpDefault', name: 'httpDefault', routeKey: '$default', entry: 'functions/http-default.ts', access: {}, summary: '未知路径或方法：404 / 405' };
 
+/**
+ * The deployed HTTP rows' route keys (`GET /user/profile,POST /user/login,...`), handed to the $default function in
+ * its environment by the CDK stack and the local gateway alike: it tells 404 from 405 by them, without importing the
+ * table (whose rows bring every request schema into its bundle), and it knows only the rows actually deployed.
+ */
+export const HTTP_ROUTE_KEYS_ENV = 'HTTP_ROUTE_KEYS';
+export const httpRouteKeys = (rows: readonly HttpRoute[]): string => rows.map((row) => `${row.method} ${row.path}`).join(',');
+
+/** The route keys back, each with its path's pattern; fails fast when the variable is missing. */
+export function routeKeysFrom(value: string | undefined): Array<{ method: string; pattern: RegExp }> {
+  if (!value) throw new Error(`${HTTP_ROUTE_KEYS_ENV} is not set: the $default function needs the deployed route keys`);
+  return value.split(',').map((key) => {
+    const [method, path] = key.split(' ') as [string, string];
+    return { method, pattern: pathPattern(path).pattern };
+  });
+}
+
 /** A row's path as API Gateway matches it: `{name}` is one non-empty segment. The names, in order, for the captures. */
 export function pathPattern(path: string): { pattern: RegExp; names: string[] } {
   const names: string[] = [];

@@ -7,7 +7,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import type { Bucket } from 'aws-cdk-lib/aws-s3';
 import type { ITopic } from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
-import { HTTP_DEFAULT, httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, queueRoutes as tableQueueRoutes, lambdaFunctions, type HttpDefaultRoute, type HttpRoute, type QueueRoute, type WsRoute } from '../../shared/routes.ts';
+import { HTTP_DEFAULT, HTTP_ROUTE_KEYS_ENV, httpRouteKeys, httpRoutes as tableHttpRoutes, wsRoutes as tableWsRoutes, queueRoutes as tableQueueRoutes, lambdaFunctions, type HttpDefaultRoute, type HttpRoute, type QueueRoute, type WsRoute } from '../../shared/routes.ts';
 import { addQueueFunctions } from './fan-out.ts';
 import { httpApi } from './http-api.ts';
 import { ChatDashboard, alarmTopic, functionAlarms } from './observability.ts';
@@ -114,7 +114,9 @@ export class ChatBackend extends Construct {
     };
 
     const httpFunctions = httpRows.map(build);
-    const httpStage = httpApi(this, httpFunctions, build(httpDefaultRow), {
+    const httpDefault = build(httpDefaultRow);
+    httpDefault.fn.addEnvironment(HTTP_ROUTE_KEYS_ENV, httpRouteKeys(httpRows));
+    const httpStage = httpApi(this, httpFunctions, httpDefault, {
       throttle: settings.httpThrottle, corsOrigins: settings.corsOrigins, logRetention: settings.logRetention,
       domain: domain && { name: domain.httpDomainName, certificate: domain.certificate },
     });

@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { APIGatewayProxyEventV2, APIGatewayProxyResultV2 } from 'aws-lambda';
-import { HTTP_DEFAULT, httpRoutes, pathPattern, type HttpRoute } from '../../shared/routes.ts';
+import { HTTP_DEFAULT, HTTP_ROUTE_KEYS_ENV, httpRouteKeys, httpRoutes, pathPattern, type HttpRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
 import { API_SECURITY_HEADERS } from '../../shared/http/security-headers.ts';
 import { readBodyAtMost } from './http-body.ts';
@@ -28,6 +28,8 @@ export type StaticHandler = (req: IncomingMessage, res: ServerResponse) => boole
 
 export async function startHttpGateway(options: { port: number; host?: string; extra?: StaticHandler }): Promise<{ server: Server; url: string }> {
   const compiled = await Promise.all(httpRoutes.map(compile));
+  // As the CDK stack sets it on the $default function (all handlers share this process's environment).
+  process.env[HTTP_ROUTE_KEYS_ENV] = httpRouteKeys(httpRoutes);
   const fallback = await loadHandler(HTTP_DEFAULT.entry);
   const server = createServer((req, res) => {
     handle(req, res, compiled, fallback, options.extra).catch((error) => {

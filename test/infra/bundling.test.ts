@@ -8,7 +8,7 @@ import { build, type Metafile } from 'esbuild';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { createChatApp } from '../../infra/cdk/create-app.ts';
 import { esbuildOptions } from '../../infra/cdk/bundling.ts';
-import { HTTP, lambdaFunctions, routes } from '../../shared/routes.ts';
+import { HTTP, HTTP_ROUTE_KEYS_ENV, httpRouteKeys, httpRoutes, lambdaFunctions, routes } from '../../shared/routes.ts';
 import { buildFloor, sdkClientsOf } from '../bench/sdk-floor.ts';
 
 /*
@@ -52,7 +52,7 @@ describe('Lambda bundles', () => {
   }, 300_000);
 
   it('every function\'s bundle (the $connect authorizer\'s too) loads as an ES module and handles a request', async () => {
-    Object.assign(process.env, { TABLE_NAME: 'bundle-test', JWT_SECRET: 'bundle-test-secret', AWS_REGION: 'us-east-1' });
+    Object.assign(process.env, { TABLE_NAME: 'bundle-test', JWT_SECRET: 'bundle-test-secret', AWS_REGION: 'us-east-1', [HTTP_ROUTE_KEYS_ENV]: httpRouteKeys(httpRoutes) });
     const outdir = await allBundles();
     const bundleOf = (name: string) => pathToFileURL(join(outdir, `${name}.mjs`)).href;
     for (const row of lambdaFunctions(routes)) {

@@ -7,7 +7,7 @@ import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { Topic } from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { ChatBackend, CHAT_BACKEND_DEFAULTS } from '../../infra/cdk/chat-backend.ts';
-import { HTTP_DEFAULT, httpRoutes, lambdaFunctions, queueRoutes, wsRoutes } from '../../shared/routes.ts';
+import { HTTP_DEFAULT, HTTP_ROUTE_KEYS_ENV, httpRouteKeys, httpRoutes, lambdaFunctions, queueRoutes, routeKeysFrom, wsRoutes } from '../../shared/routes.ts';
 import type { CfnResource } from '../support/cdk.ts';
 
 /*
@@ -61,6 +61,13 @@ describe('ChatBackend, twice in one stack', () => {
     template.resourceCountIs('AWS::ApiGateway::Account', 1);
     const accountId = Object.entries(resources).find(([, resource]) => resource.Type === 'AWS::ApiGateway::Account')![0];
     for (const backend of [first, second]) expect(resources[logicalId(backend.webSocketStage!)]!.DependsOn).toContain(accountId);
+  });
+
+  it('hands each $default function the route keys of its own rows, so a path it did not deploy is 404, not 405', () => {
+    const keys = (backend: ChatBackend) => propsOf(backend.functions.get(HTTP_DEFAULT.name)!).Environment.Variables[HTTP_ROUTE_KEYS_ENV];
+    for (const backend of [first, second]) expect(keys(backend)).toBe(httpRouteKeys(seedRows.httpRoutes));
+    expect(keys(first)).not.toContain('/conversation/disband'); // a row left out of both
+    expect(routeKeysFrom(keys(first)).map((row) => row.method)).toEqual(seedRows.httpRoutes.map((row) => row.method));
   });
 
   it('keeps the defaults where no prop is given', () => {
