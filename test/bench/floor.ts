@@ -12,7 +12,8 @@ import { summarize, timeEach, type Summary } from './stats.ts';
  * (one conditional PutItem, one Query), called directly with the SDK.
  */
 export type RelayFloor = { recipients: number } & Summary;
-export type DynamoFloor = { put: Summary; query: Summary; putThenQuery: Summary };
+/** parallelQueries: three Queries sent at once, as a send's round trip sends its calls: how DynamoDB Local serves them. */
+export type DynamoFloor = { put: Summary; query: Summary; putThenQuery: Summary; parallelQueries: Summary };
 
 /** Opens `count` sockets to the server, at most 50 handshakes at a time (a burst of 500 would only measure the backlog). */
 export async function openSockets(url: string, count: number): Promise<WebSocket[]> {
@@ -87,6 +88,7 @@ export async function measureDynamoFloor(endpoint: string, tableName: string, it
     await put();
     await query();
   });
+  const parallelSamples = await timeEach(iterations, () => Promise.all([query(), query(), query()]));
   client.destroy();
-  return { put: summarize(putSamples), query: summarize(querySamples), putThenQuery: summarize(bothSamples) };
+  return { put: summarize(putSamples), query: summarize(querySamples), putThenQuery: summarize(bothSamples), parallelQueries: summarize(parallelSamples) };
 }

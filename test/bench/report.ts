@@ -54,6 +54,7 @@ export function renderReport(r: BenchResults): string {
     ['conditional PutItem', ...summaryCells(d.put)],
     ['Query (newest 50)', ...summaryCells(d.query)],
     ['PutItem then Query', ...summaryCells(d.putThenQuery)],
+    ['3 Queries at once (one round trip of 3 calls)', ...summaryCells(d.parallelQueries)],
   ]));
 
   out.push('## 2. Live delivery (send → every recipient socket)');
