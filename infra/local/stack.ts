@@ -43,15 +43,26 @@ export type LocalStack = {
   stop: () => Promise<void>;
 };
 
+/** A port free now, for a server started right after (the kernel may hand it to anyone once the probe closes). */
 export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const probe = createServer();
+  const { port, release } = await reservePort();
+  await release();
+  return port;
+}
+
+/**
+ * A free port held by a listening probe until `release`: the WebSocket gateway's port must be known seconds before
+ * it listens (the handlers read their @connections URL at import), and a port merely probed was taken meanwhile by
+ * a parallel test file's server (EADDRINUSE in CI).
+ */
+export async function reservePort(): Promise<{ port: number; release: () => Promise<void> }> {
+  const probe = createServer();
+  await new Promise<void>((resolve, reject) => {
     probe.once('error', reject);
-    probe.listen(0, '127.0.0.1', () => {
-      const { port } = probe.address() as { port: number };
-      probe.close(() => resolve(port));
-    });
+    probe.listen(0, '127.0.0.1', resolve);
   });
+  const { port } = probe.address() as { port: number };
+  return { port, release: () => new Promise<void>((resolve) => probe.close(() => resolve())) };
 }
 
 export async function startLocalStack(options: LocalStackOptions): Promise<LocalStack> {
@@ -62,7 +73,8 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   const dynamoEndpoint = options.dynamoEndpoint ?? (dynamo = await startDynamoLocal({ port: await freePort(), dataDir: options.dataDir })).endpoint;
   await ensureTable(dynamoEndpoint, tableName);
   // The handlers need the @connections URL at load time, so the WebSocket port is settled first.
-  const wsPort = options.wsPort || (await freePort()); // 0 means any free port, like httpPort
+  const reserved = options.wsPort ? undefined : await reservePort(); // 0 means any free port, like httpPort
+  const wsPort = options.wsPort || reserved!.port;
   // And the queues' URLs: the senders read them from their rows' environment variables.
   const sqs = await startSqsLocal({ port: await freePort() });
 
@@ -90,7 +102,7 @@ export async function startLocalStack(options: LocalStackOptions): Promise<Local
   let wsUrl: string | null = null;
   const site = staticSite({ config: () => ({ apiUrl: '', wsUrl }) });
   const http = await startHttpGateway({ port: options.httpPort ?? 0, extra: options.extra ?? site });
-  const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits, credentials: S3RVER_CREDENTIALS });
+  const ws = await startWsGateway({ port: wsPort, limits: options.wsLimits, credentials: S3RVER_CREDENTIALS, releasePort: reserved?.release });
   wsUrl = ws.url;
   await sqs.start();
 

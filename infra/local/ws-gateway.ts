@@ -61,8 +61,11 @@ export const LOCAL_STAGE = 'local';
 
 type Handlers = { routes: Map<string, { row: WsRoute; handler: LambdaHandler }>; authorizer?: { name: string; handler: LambdaHandler } };
 
-/** `credentials`: the one key pair whose SigV4 signatures @connections accepts (the handlers' AWS credentials). */
-export async function startWsGateway(options: { port: number; host?: string; stage?: string; limits?: Partial<WsLimits>; credentials: Credentials }): Promise<WsGateway> {
+/**
+ * `credentials`: the one key pair whose SigV4 signatures @connections accepts (the handlers' AWS credentials).
+ * `releasePort`: frees a reservation of `port` (infra/local/stack.ts reservePort), called just before listening.
+ */
+export async function startWsGateway(options: { port: number; host?: string; stage?: string; limits?: Partial<WsLimits>; credentials: Credentials; releasePort?: () => Promise<void> }): Promise<WsGateway> {
   const limits = { ...API_GATEWAY_LIMITS, ...options.limits };
   const stage = options.stage ?? LOCAL_STAGE;
   const handlers = await loadHandlers();
@@ -92,7 +95,15 @@ export async function startWsGateway(options: { port: number; host?: string; sta
       refuse(socket, 500);
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
+  await options.releasePort?.();
+  // A port in use rejects here, as a failed start, not as an uncaught 'error' event.
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port, options.host ?? '127.0.0.1', () => {
+      server.off('error', reject);
+      resolve();
+    });
+  });
   const { port } = server.address() as AddressInfo;
   const domainName = `127.0.0.1:${port}`;
 
