@@ -108,13 +108,10 @@ export async function allocateSeq(conversationId: number, last: LastMessage, win
 const groupState = (meta: Record<string, unknown>) => ({ version: (meta.version as number | undefined) ?? 0, removing: (meta.removing as number[] | undefined) ?? [] });
 
 /**
- * Write 3: the message itself. A retried call whose first attempt committed finds its own message in place
- * (same draft id): stored. Anything else in that slot cannot happen (a seq is handed out once), so it throws.
- */
-/**
- * Writes a message into its seq's slot, once. The slot already holding this message (same id: an earlier attempt of
- * this write, or the original a resend wanted to store for it) is no error: the message stored there is returned.
- * A different message in the slot throws (the conditional check's exception).
+ * Write 3: the message itself, into its seq's slot, once. The slot already holding this message (same id: an
+ * earlier attempt of this write whose answer was lost, or the original a resend wanted to store for it) is no
+ * error: the message stored there is returned. A different message in the slot throws (the conditional check's
+ * exception): a seq is handed out once, so that cannot happen.
  */
 export async function putMessage(message: MessageRecord): Promise<MessageRecord> {
   try {
