@@ -5,14 +5,29 @@ import { countIfBelow, currentWindow, uncount, type Window } from '../data/rate-
 /** A counted event that can be given back (a login attempt whose password turned out right). */
 export type Reservation = { giveBack: () => Promise<void> };
 
+/** A place held in this container's count of a window, kept once the event was counted where the limit lives. */
+export type Admission = { keep: () => void; release: () => void };
+
 /**
- * Throws 429 RATE_LIMITED at once, with no I/O, when this container already knows the window is full. A caller
- * runs it before starting any work, so a refused request costs nothing downstream; consume() still decides.
+ * For a limit counted elsewhere (the conversation's send window rides on its seq UpdateItem): throws 429
+ * RATE_LIMITED at once, with no I/O, when this container already has the window's `max` events counted or on their
+ * way, or found it full. A caller runs it before any work and settles the place when it knows: keep() once the
+ * event was counted, release() when it never got that far. So a burst that reaches one container at once (the
+ * local stack, or a Lambda runtime serving invocations concurrently) sends only `max` of its events on to the
+ * table, and refuses the rest before they pile up; one invocation at a time, it refuses what this container alone
+ * already filled.
  */
-export function admit(policy: LimitPolicy, subject: string): void {
+export function admit(policy: LimitPolicy, subject: string): Admission {
   const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
   const local = localCount(window);
   if (local.full || local.counted >= policy.max) throw new RateLimitedError(secondsLeft(window));
+  local.counted++;
+  let settled = false;
+  const settle = (kept: boolean) => {
+    if (!settled && !kept) local.counted--;
+    settled = true;
+  };
+  return { keep: () => settle(true), release: () => settle(false) };
 }
 
 /**

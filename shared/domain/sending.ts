@@ -34,9 +34,21 @@ import { config } from '../config.ts';
  * Returns the message as clients see it (image messages with their download URL).
  */
 export async function sendMessage(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
+  if (input.type === 'image') checkImageKey(input.content, input.conversationId, senderId);
+  // A hot conversation whose window this container has filled (or has that many sends of on their way) is refused
+  // before any I/O: a burst then sends only the window's worth on to the table, and the rest are told retryAfter.
+  const place = admit(config.limits.conversationSend, String(input.conversationId));
+  try {
+    const sent = await storeAndDeliver(senderId, input, origin);
+    if (!sent.duplicate) place.keep(); // its seq was taken, and with it a place in the table's window
+    return sent;
+  } finally {
+    place.release(); // a send that failed, or a resend, took no place in the window
+  }
+}
+
+async function storeAndDeliver(senderId: number, input: SendInput, origin?: string): Promise<{ message: MessageView; duplicate: boolean }> {
   const isImage = input.type === 'image';
-  if (isImage) checkImageKey(input.content, input.conversationId, senderId);
-  admit(config.limits.conversationSend, String(input.conversationId)); // a hot conversation found full: refused before any I/O
   const [audience, image, conversation] = await Promise.all([
     resolveAudience(senderId, input.conversationId),
     isImage ? headImage(input.content) : undefined,

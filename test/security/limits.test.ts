@@ -14,6 +14,7 @@ const LOGIN_FAILURES_PER_IP = 3;
 const LOGIN_FAILURES_PER_ACCOUNT = 6;
 const REGISTRATIONS_PER_IP = 3;
 const SENDS_PER_USER = 5;
+const SENDS_PER_CONVERSATION = 8;
 
 let stack: LocalStack;
 let api: Api;
@@ -27,6 +28,8 @@ beforeAll(async () => {
     LIMIT_REGISTER_WINDOW_SECONDS: LONG_WINDOW,
     LIMIT_MESSAGE_SEND_MAX: String(SENDS_PER_USER),
     LIMIT_MESSAGE_SEND_WINDOW_SECONDS: LONG_WINDOW,
+    LIMIT_CONVERSATION_SEND_MAX: String(SENDS_PER_CONVERSATION),
+    LIMIT_CONVERSATION_SEND_WINDOW_SECONDS: LONG_WINDOW,
   });
   api = new Api(stack.httpUrl);
 });
@@ -180,6 +183,25 @@ describe('message send: per user', () => {
     const history = await api.get(`/message/history/${conversationId}`, peer.token);
     expect(history.body.messages.map((m: { content: string }) => m.content)).toEqual(['m0', 'm1', 'm2', 'm3', 'm4', 'from the peer']);
     figures.refusedStored += history.body.messages.filter((m: { content: string }) => m.content === 'one too many').length;
+  });
+});
+
+describe('message send: per conversation', () => {
+  it(`a burst into one conversation: ${SENDS_PER_CONVERSATION} stored with seqs 1..${SENDS_PER_CONVERSATION}, the rest 429 with retry-after and not stored`, async () => {
+    const members = await Promise.all(Array.from({ length: 4 }, () => newUser('burst')));
+    const conversationId = await api.conversation(members[0]!.token, ...members.slice(1).map((m) => m.id));
+    // All at once: more sends are on their way than the window holds before any of them has been counted.
+    const sends = members.flatMap((member) => [0, 1, 2].map((i) => api.post('/message/send', { conversationId, content: `${member.id}-${i}` }, member.token)));
+    const answers = await Promise.all(sends);
+    const stored = answers.filter((res) => res.status === 201);
+    const refused = answers.filter((res) => res.status !== 201);
+    refused.forEach(expectRateLimited);
+    expect(stored.length).toBe(SENDS_PER_CONVERSATION);
+    const history = await api.get(`/message/history/${conversationId}?limit=100`, members[0]!.token);
+    const sent = history.body.messages.filter((m: { system?: unknown }) => !m.system);
+    const byNumber = (a: number, b: number) => a - b;
+    expect(sent.map((m: { id: number }) => m.id).sort(byNumber)).toEqual(stored.map((res) => res.body.data.id as number).sort(byNumber));
+    expect(sent.map((m: { seq: number }) => m.seq)).toEqual(sent.map((_: unknown, i: number) => sent[0].seq + i));
   });
 });
 
