@@ -23,15 +23,17 @@ const managementApi = () => (client ??= traced(new ApiGatewayManagementApiClient
 })));
 
 /**
- * How many fan-out pushes a container keeps in flight, across all its pushAll() calls: enough to reach a big shard
+ * How many pushes a container keeps in flight in each of its two lanes: fan-out (pushAll) and direct pushes (the
+ * answer to a frame's own connection: acks, error frames, pongs; a notice to one user). Enough to reach a big shard
  * fast, few enough to stay under API limits. On AWS a container runs one invocation at a time, so this is per
- * invocation; locally, where every invocation shares one process, it keeps a burst of sends from flooding the event
- * loop with thousands of pushes that then all time out together. Acks and error frames go through push() directly,
- * never behind this queue.
+ * invocation. Locally every invocation shares one process: hundreds of requests in flight at once there share the
+ * CPU and all finish late together (a burst's 470 refusals timed out as one), while taking turns they finish
+ * one after another. Direct pushes have their own lane, so they never wait behind a fan-out.
  */
 const PUSH_CONCURRENCY = 32;
 // Pure: a function that never pushes (most of them) then bundles no p-limit.
 const fanOutLimit = /* @__PURE__ */ pLimit(PUSH_CONCURRENCY);
+const directLimit = /* @__PURE__ */ pLimit(PUSH_CONCURRENCY);
 /** Sockets per container: a fan-out invocation pushes up to its batch of shards at once, each PUSH_CONCURRENCY wide. */
 const PUSH_SOCKETS = 512;
 
@@ -67,8 +69,16 @@ function retryable(error: unknown): boolean {
   return (error as { code?: string }).code === 'ECONNREFUSED';
 }
 
-/** One frame to one connection, retried with backoff while PUSH_TIMEOUT_MS (the push's whole budget) lasts. */
-export async function push(connectionId: string, frame: ServerFrame): Promise<PushOutcome> {
+/** One frame to one connection, in the direct lane. */
+export const push = (connectionId: string, frame: ServerFrame): Promise<PushOutcome> => directLimit(() => sendFrame(connectionId, frame));
+
+/** Pushes in parallel in the fan-out lane; `onOutcome` sees each result as soon as it is known. */
+export async function pushAll<T extends { connectionId: string }>(targets: readonly T[], frameFor: (target: T) => ServerFrame, onOutcome?: (target: T, outcome: PushOutcome) => void): Promise<void> {
+  await Promise.all(targets.map((target) => fanOutLimit(async () => onOutcome?.(target, await sendFrame(target.connectionId, frameFor(target))))));
+}
+
+/** Sends one frame, retried with backoff while PUSH_TIMEOUT_MS (the push's whole budget, from its turn) lasts. */
+async function sendFrame(connectionId: string, frame: ServerFrame): Promise<PushOutcome> {
   const deadline = Date.now() + config.pushTimeoutMs;
   const command = new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) });
   for (let attempt = 0; ; attempt++) {
@@ -92,11 +102,6 @@ export async function push(connectionId: string, frame: ServerFrame): Promise<Pu
       return 'failed';
     }
   }
-}
-
-/** Pushes in parallel with the container's bounded concurrency; `onOutcome` sees each result as soon as it is known. */
-export async function pushAll<T extends { connectionId: string }>(targets: readonly T[], frameFor: (target: T) => ServerFrame, onOutcome?: (target: T, outcome: PushOutcome) => void): Promise<void> {
-  await Promise.all(targets.map((target) => fanOutLimit(async () => onOutcome?.(target, await push(target.connectionId, frameFor(target))))));
 }
 
 /** Closes a connection (API Gateway then runs its $disconnect); 'gone' when it was already closed. */
