@@ -52,8 +52,14 @@ function loadConfig() {
     tokenTtlSeconds: positiveInt('TOKEN_TTL_SECONDS', 12 * 3600),
     bcryptCost: positiveInt('BCRYPT_COST', 10),
     imageMaxBytes: positiveInt('IMAGE_MAX_BYTES', 10 * 1024 * 1024),
-    /** One push's whole budget, retries (after a 429 or 5xx) included. */
+    /** One fan-out push's whole budget, retries (after a 429 or 5xx) included. */
     pushTimeoutMs: positiveInt('PUSH_TIMEOUT_MS', 3000),
+    /**
+     * A direct push's budget (a frame's answer: its ack or error frame). Longer, because an attempt that timed out is
+     * not retried (it may have arrived) and a missing answer is silence to the sender, where a missing fan-out push
+     * is a seq gap the client fetches; within the 10 s the contract gives an answer.
+     */
+    answerTimeoutMs: atMost('ANSWER_TIMEOUT_MS', 8000, 10_000),
     /**
      * Above this many recipient connections a send hands its pushes to the fan-out queue in shards instead of
      * pushing them itself (README, "Fan-out"; the measurement behind the value is there).

@@ -69,17 +69,17 @@ function retryable(error: unknown): boolean {
   return (error as { code?: string }).code === 'ECONNREFUSED';
 }
 
-/** One frame to one connection, in the direct lane. */
-export const push = (connectionId: string, frame: ServerFrame): Promise<PushOutcome> => directLimit(() => sendFrame(connectionId, frame));
+/** One frame to one connection, in the direct lane, within ANSWER_TIMEOUT_MS. */
+export const push = (connectionId: string, frame: ServerFrame): Promise<PushOutcome> => directLimit(() => sendFrame(connectionId, frame, config.answerTimeoutMs));
 
 /** Pushes in parallel in the fan-out lane; `onOutcome` sees each result as soon as it is known. */
 export async function pushAll<T extends { connectionId: string }>(targets: readonly T[], frameFor: (target: T) => ServerFrame, onOutcome?: (target: T, outcome: PushOutcome) => void): Promise<void> {
-  await Promise.all(targets.map((target) => fanOutLimit(async () => onOutcome?.(target, await sendFrame(target.connectionId, frameFor(target))))));
+  await Promise.all(targets.map((target) => fanOutLimit(async () => onOutcome?.(target, await sendFrame(target.connectionId, frameFor(target), config.pushTimeoutMs)))));
 }
 
-/** Sends one frame, retried with backoff while PUSH_TIMEOUT_MS (the push's whole budget, from its turn) lasts. */
-async function sendFrame(connectionId: string, frame: ServerFrame): Promise<PushOutcome> {
-  const deadline = Date.now() + config.pushTimeoutMs;
+/** Sends one frame, retried with backoff while its budget (the push's whole time, from its turn) lasts. */
+async function sendFrame(connectionId: string, frame: ServerFrame, budgetMs: number): Promise<PushOutcome> {
+  const deadline = Date.now() + budgetMs;
   const command = new PostToConnectionCommand({ ConnectionId: connectionId, Data: JSON.stringify(frame) });
   for (let attempt = 0; ; attempt++) {
     try {

@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestStack } from '../support/stack.ts';
 import { Api, type TestUser } from '../support/client.ts';
 import { WsClient, isEvent, routeHandled } from '../support/ws-client.ts';
-import { startPushProxy, type PushFault } from '../support/push-proxy.ts';
+import { SLOW_PUSH_MS, startPushProxy, type PushFault } from '../support/push-proxy.ts';
 import { LOCAL_STAGE } from '../../infra/local/ws-gateway.ts';
 import type { LocalStack } from '../../infra/local/stack.ts';
 
@@ -12,7 +12,7 @@ import type { LocalStack } from '../../infra/local/stack.ts';
  * is in history exactly once, a 410 removes the connection record (and is never retried) and the other failures
  * keep it; a push that fails once with 429 or 500 and then passes reaches the recipient through push()'s retry; a
  * push that never answers is not retried (it may have reached the client), and the recipient fills the gap from
- * history by seq.
+ * history by seq; an ack slower than a fan-out push's whole budget still reaches its sender, once.
  */
 const PUSH_TIMEOUT_MS = 1000;
 
@@ -77,6 +77,22 @@ describe('PostToConnection failures', () => {
     proxy.clear();
     expect(proxy.posts.get(recipientConnection!)).toBe(2);
     expect(recipient.received((f) => f.event === 'message' && f.message.id === pushed!.message.id)).toHaveLength(1); // the failed attempt never reached the gateway
+    proxy.posts.clear();
+    await Promise.all([sender.close(), recipient.close()]);
+  });
+
+  it(`an ack that takes ${SLOW_PUSH_MS} ms (twice a fan-out push's budget) still reaches the sender, once`, async () => {
+    const { listConnections } = await import('../../shared/data/connections.ts');
+    const [sender, recipient] = await Promise.all([WsClient.connect(stack.wsUrl, alice.token), WsClient.connect(stack.wsUrl, bob.token)]);
+    const [senderConnection] = (await listConnections([alice.id])).map((c) => c.connectionId);
+    proxy.set((connectionId) => (connectionId === senderConnection ? 'slow' : undefined));
+    sender.send({ action: 'sendMessage', conversationId, content: 'a slow answer', clientMessageId: 'slow-ack' });
+    const isAck = (f: { event?: string; clientMessageId?: string }) => f.event === 'ack' && f.clientMessageId === 'slow-ack';
+    await sender.waitFor(isAck, { timeoutMs: 10_000 });
+    await recipient.waitFor((f) => f.event === 'message' && f.message.content === 'a slow answer');
+    proxy.clear();
+    expect(proxy.posts.get(senderConnection!)).toBe(1);
+    expect(sender.received(isAck)).toHaveLength(1);
     proxy.posts.clear();
     await Promise.all([sender.close(), recipient.close()]);
   });

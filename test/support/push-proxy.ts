@@ -8,15 +8,17 @@ import type { AddressInfo } from 'node:net';
  *   500    an internal error (push() retries it)
  *   410    GoneException (the connection is gone: its record should be deleted, and it is never retried)
  *   hang   never answers (the attempt's timeout has to end it)
+ *   slow   passes through after SLOW_PUSH_MS, unless the caller gave up first (then it never reached the gateway)
  * `posts` counts the PostToConnection calls each connection id received, faulted or not.
  */
-export type PushFault = 429 | 500 | 410 | 'hang';
+export type PushFault = 429 | 500 | 410 | 'hang' | 'slow';
+export const SLOW_PUSH_MS = 2000;
 export type PushPlan = (connectionId: string) => PushFault | undefined;
 
 export async function startPushProxy(): Promise<{ url: (stage: string) => string; target: (origin: string) => void; set: (plan: PushPlan) => void; clear: () => void; injected: Record<string, number>; posts: Map<string, number>; close: () => Promise<void> }> {
   let origin: string | undefined;
   let plan: PushPlan = () => undefined;
-  const injected: Record<string, number> = { 429: 0, 500: 0, 410: 0, hang: 0 };
+  const injected: Record<string, number> = { 429: 0, 500: 0, 410: 0, hang: 0, slow: 0 };
   const posts = new Map<string, number>();
   const hanging = new Set<ServerResponse>();
   const server: Server = createServer((req, res) => {
@@ -27,6 +29,12 @@ export async function startPushProxy(): Promise<{ url: (stage: string) => string
     if (fault === 'hang') {
       hanging.add(res);
       req.resume();
+      return;
+    }
+    if (fault === 'slow') {
+      let abandoned = false;
+      res.once('close', () => (abandoned = true));
+      setTimeout(() => abandoned || forward(req, res, origin), SLOW_PUSH_MS);
       return;
     }
     if (fault !== undefined) {
