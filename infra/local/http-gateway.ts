@@ -5,6 +5,7 @@ import { HTTP_DEFAULT, HTTP_ROUTE_KEYS_ENV, httpRouteKeys, httpRoutes, pathPatte
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
 import { API_SECURITY_HEADERS } from '../../shared/http/security-headers.ts';
 import { readBodyAtMost } from './http-body.ts';
+import { listen } from './listen.ts';
 import { apiGatewayId, clfTime, traceId } from './aws-formats.ts';
 
 /**
@@ -37,8 +38,7 @@ export async function startHttpGateway(options: { port: number; host?: string; e
       if (!res.headersSent) send(res, 500, { message: 'Internal Server Error' });
     });
   });
-  server.keepAliveTimeout = 5000;
-  await new Promise<void>((resolve) => server.listen(options.port, options.host ?? '127.0.0.1', resolve));
+  await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
   return { server, url: `http://127.0.0.1:${port}` };
 }

@@ -6,6 +6,7 @@ import { buffer } from 'node:stream/consumers';
 import type { SQSRecord } from 'aws-lambda';
 import { queueRoutes, type QueueRoute } from '../../shared/routes.ts';
 import { invoke, loadHandler, type LambdaHandler } from './lambda.ts';
+import { listen } from './listen.ts';
 
 /**
  * A local stand-in for SQS and Lambda's SQS event source, for the queue rows of the route table (checked first:
@@ -57,7 +58,7 @@ export async function startSqsLocal(options: { port: number; rows?: readonly Que
       if (!res.headersSent) fail(res, 500, 'InternalError', (error as Error).message);
     });
   });
-  await new Promise<void>((resolve) => server.listen(options.port, '127.0.0.1', resolve));
+  await listen(server, options.port);
   const endpoint = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   const queueOf = (name: string): Queue => ({ name, url: `${endpoint}/${ACCOUNT}/${name}`, arn: `arn:aws:sqs:${REGION}:${ACCOUNT}:${name}`, messages: [] });
   for (const row of rows) for (const name of [row.name, `${row.name}-dlq`]) queues.set(name, queueOf(name));

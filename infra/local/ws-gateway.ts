@@ -1,4 +1,5 @@
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { listen } from './listen.ts';
 import { EventEmitter } from 'node:events';
 import type { Duplex } from 'node:stream';
 import type { AddressInfo } from 'node:net';
@@ -96,14 +97,7 @@ export async function startWsGateway(options: { port: number; host?: string; sta
     });
   });
   await options.releasePort?.();
-  // A port in use rejects here, as a failed start, not as an uncaught 'error' event.
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port, options.host ?? '127.0.0.1', () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
+  await listen(server, options.port, options.host);
   const { port } = server.address() as AddressInfo;
   const domainName = `127.0.0.1:${port}`;
 
