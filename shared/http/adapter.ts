@@ -41,13 +41,47 @@ export type RouteInput<B, Q, P, M extends boolean = false> = {
 export type Reply = { status?: number; message: string } & Record<string, unknown>;
 
 /**
- * Wraps a route's logic as an API Gateway HTTP API (payload 2.0) Lambda handler: authenticates, validates the
- * body, query and path with the route's schemas, and turns the result or any error into the JSON envelope.
+ * How a signed-in route knows its caller: the token's signature and claims, then its generation (not revoked).
+ * Referenced only by httpRoute(), so a public route's bundle carries neither (jose's verification, the read).
+ */
+type Authentication = { verify: (headers: Record<string, string | undefined>) => Promise<TokenClaims>; checkVersion: (claims: TokenClaims) => Promise<void> };
+
+const TOKEN_AUTHENTICATION: Authentication = {
+  async verify(headers) {
+    const token = tokenFromHeaders(headers);
+    if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
+    return verifyToken(token);
+  },
+  checkVersion: checkTokenVersion,
+};
+
+/**
+ * Wraps a signed-in route's logic (a row with `auth`) as an API Gateway HTTP API (payload 2.0) Lambda handler:
+ * authenticates, validates the body, query and path with the route's schemas, and turns the result or any error
+ * into the JSON envelope.
  */
 export function httpRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined, M extends boolean = false>(
   route: RouteSpec<B, Q, P, M>,
   run: (input: RouteInput<B, Q, P, M>) => Promise<Reply>,
 ) {
+  return routeHandler(route, run, TOKEN_AUTHENTICATION);
+}
+
+/** The same for a public route (a row without `auth`: register, login). */
+export function publicHttpRoute<B extends Schema | undefined = undefined, Q extends Schema | undefined = undefined, P extends Schema | undefined = undefined, M extends boolean = false>(
+  route: RouteSpec<B, Q, P, M>,
+  run: (input: RouteInput<B, Q, P, M>) => Promise<Reply>,
+) {
+  return routeHandler(route, run, undefined);
+}
+
+function routeHandler<B extends Schema | undefined, Q extends Schema | undefined, P extends Schema | undefined, M extends boolean>(
+  route: RouteSpec<B, Q, P, M>,
+  run: (input: RouteInput<B, Q, P, M>) => Promise<Reply>,
+  authentication: Authentication | undefined,
+) {
+  // A handler wrapped the wrong way for its row fails its cold start, not a request.
+  if (route.auth !== Boolean(authentication)) throw new Error(`a route with auth: ${route.auth} needs ${route.auth ? 'httpRoute' : 'publicHttpRoute'}`);
   return (event: APIGatewayProxyEventV2, context?: Context): Promise<APIGatewayProxyStructuredResultV2> => {
     // requestId is API Gateway's (matches its access logs); the Lambda's own id comes with the context.
     const request = { route: event.routeKey, requestId: event.requestContext?.requestId, userId: undefined as number | undefined };
@@ -60,17 +94,15 @@ export function httpRoute<B extends Schema | undefined = undefined, Q extends Sc
         const isForm = Boolean(multipart) && /^multipart\/form-data\b/i.test(contentType);
         const raw = readBody(event, isForm ? MULTIPART_MAX_BYTES : LIMITS.jsonBodyMaxBytes);
         let claims: TokenClaims | undefined;
-        if (route.auth) {
-          const token = tokenFromHeaders(headers);
-          if (!token) throw new UnauthorizedError('缺少令牌，请先登录');
-          claims = await verifyToken(token);
+        if (authentication) {
+          claims = await authentication.verify(headers);
           request.userId = claims.userId;
           logger.appendKeys({ userId: claims.userId });
         }
         // A revoked token (logged out, password changed, user gone) is refused. Routes with any side effect (table,
         // bucket, pushes) wait for the check; routes that write nothing run alongside it so it adds no latency, and
         // the check's 401 wins over whatever they returned.
-        const versionCheck = claims ? checkTokenVersion(claims) : Promise.resolve();
+        const versionCheck = claims && authentication ? authentication.checkVersion(claims) : Promise.resolve();
         const work = (async () => {
           const form = isForm ? await parseForm(raw, contentType) : undefined;
           const input = {
