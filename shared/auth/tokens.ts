@@ -1,4 +1,5 @@
-import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
+import { SignJWT, jwtVerify } from 'jose';
+import { JOSEError, JWTExpired } from 'jose/errors';
 import { GetSecretValueCommand, SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { config } from '../config.ts';
 import { UnauthorizedError } from '../errors.ts';
@@ -45,8 +46,8 @@ export async function verifyToken(token: string): Promise<TokenClaims> {
     return { userId, tokenVersion: typeof payload.ver === 'number' ? payload.ver : 0 };
   } catch (error) {
     if (error instanceof UnauthorizedError) throw error;
-    if (error instanceof joseErrors.JWTExpired) throw new UnauthorizedError('登录已过期，请重新登录');
-    if (error instanceof joseErrors.JOSEError) throw new UnauthorizedError('令牌无效');
+    if (error instanceof JWTExpired) throw new UnauthorizedError('登录已过期，请重新登录');
+    if (error instanceof JOSEError) throw new UnauthorizedError('令牌无效');
     throw error;
   }
 }
