@@ -18,6 +18,11 @@ export type Admission = { keep: () => void; release: () => void };
  * already filled.
  */
 export function admit(policy: LimitPolicy, subject: string): Admission {
+  return takePlace(policy, subject).place;
+}
+
+/** A place in this container's count of the window, or 429 when it already has `max` counted or on their way, or found it full. */
+function takePlace(policy: LimitPolicy, subject: string): { window: Window; local: LocalCount; place: Admission } {
   const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
   const local = localCount(window);
   if (local.full || local.counted >= policy.max) throw new RateLimitedError(secondsLeft(window));
@@ -27,7 +32,7 @@ export function admit(policy: LimitPolicy, subject: string): Admission {
     if (!settled && !kept) local.counted--;
     settled = true;
   };
-  return { keep: () => settle(true), release: () => settle(false) };
+  return { window, local, place: { keep: () => settle(true), release: () => settle(false) } };
 }
 
 /**
@@ -56,22 +61,20 @@ export function windowOf(policy: LimitPolicy, subject: string): { start: number;
  * it has `max` events counted or on their way for a subject, the table could only refuse, and it refuses at once.
  */
 export async function consume(policy: LimitPolicy, subject: string): Promise<Reservation> {
-  const window = currentWindow(`${policy.name}#${subject}`, policy.windowSeconds, Date.now());
-  const local = localCount(window);
-  if (local.full || local.counted >= policy.max) throw new RateLimitedError(secondsLeft(window));
-  local.counted++;
+  const { window, local, place } = takePlace(policy, subject);
   let counted: boolean;
   try {
     counted = await countIfBelow(window, policy.max);
   } catch (error) {
-    local.counted--;
+    place.release();
     throw error;
   }
   if (!counted) {
     local.full = true; // counts only grow within a window (a give-back aside): it stays refused until the window ends
-    local.counted--;
+    place.release();
     throw new RateLimitedError(secondsLeft(window));
   }
+  place.keep();
   return {
     giveBack: async () => {
       local.counted--;
